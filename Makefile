@@ -1,0 +1,28 @@
+# The two quick-start commands: `make run` (train PPOExpert through rl_zoo3) and `make test`.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# Pretrained RL Zoo experts for the tests that need them (they skip with a reason where absent).
+SB3_AGGREVATED_EXPERTS ?= $(abspath ../shared/experts)
+export SB3_AGGREVATED_EXPERTS
+
+.PHONY: install test run lint
+
+$(VENV)/.deps: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	# the CPU wheel of torch first, or pip pulls several GB of CUDA builds
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q ".[tests]"
+	touch $@
+
+install: $(VENV)/.deps
+	# a regular (not editable) install of the current sources, as users get it
+	$(PY) -m pip install -q --no-deps --force-reinstall .
+
+test: install
+	$(PY) -m pytest -q tests
+
+lint: install
+	$(PY) -m pip install -q ruff
+	$(PY) -m ruff check sb3_aggrevated tests benchmarks

@@ -1,0 +1,594 @@
+"""
+Experts: a pretrained agent seen through the interface AggreVaTeD needs.
+
+An :class:`Expert` works batched on the env's own (raw) observations, before any VecNormalize of
+the learner, and applies its own observation normalisation. It gives actions in the env's action
+space, state values ``V*(s)`` in reward units and, for Q-experts, ``Q*(s, a)``.
+
+:func:`load_expert` turns an SB3 model, a model zip or an RL Zoo folder (``ALGO/ENV_1/``, what
+``python -m rl_zoo3.load_from_hub -f DIR`` writes) into an :class:`SB3Expert`. It loads files
+saved by older SB3 / gym versions, and by default it executes no pickled code (see
+:mod:`sb3_aggrevated.safe_pickle`).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import os
+import random
+import sys
+import warnings
+import zipfile
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch as th
+from gymnasium import spaces
+from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
+from stable_baselines3.common.policies import ActorCriticPolicy
+from stable_baselines3.common.utils import ConstantSchedule
+from stable_baselines3.common.vec_env import VecEnv, VecNormalize
+
+from sb3_aggrevated.safe_pickle import UnsafePickleError, safe_loads
+
+__all__ = [
+    "Expert",
+    "SB3Expert",
+    "ObsNormalizer",
+    "load_expert",
+    "check_expert",
+    "check_spaces",
+    "EXPERT_ALGOS",
+]
+
+#: Algorithms whose models can serve as experts, by RL Zoo name: (module, class name, kind).
+EXPERT_ALGOS: dict[str, tuple[str, str, str]] = {
+    "ppo": ("stable_baselines3", "PPO", "v"),
+    "a2c": ("stable_baselines3", "A2C", "v"),
+    "trpo": ("sb3_contrib", "TRPO", "v"),
+    "ppo_expert": ("sb3_aggrevated", "PPOExpert", "v"),
+    "sac": ("stable_baselines3", "SAC", "q"),
+    "td3": ("stable_baselines3", "TD3", "q"),
+    "ddpg": ("stable_baselines3", "DDPG", "q"),
+    "tqc": ("sb3_contrib", "TQC", "q"),
+    "crossq": ("sb3_contrib", "CrossQ", "q"),
+    "dqn": ("stable_baselines3", "DQN", "q"),
+    "qrdqn": ("sb3_contrib", "QRDQN", "q"),
+}
+
+# Policy module (as written in a model zip's readable metadata) -> RL Zoo algo name.
+_POLICY_MODULE_TO_ALGO = {
+    "stable_baselines3.sac.policies": "sac",
+    "stable_baselines3.td3.policies": "td3",
+    "stable_baselines3.dqn.policies": "dqn",
+    "sb3_contrib.tqc.policies": "tqc",
+    "sb3_contrib.crossq.policies": "crossq",
+    "sb3_contrib.qrdqn.policies": "qrdqn",
+    "stable_baselines3.common.policies": "ppo",
+    "sb3_aggrevated.policies": "ppo",
+}
+
+# Defaults for serialized model fields that are refused by the safe loader (schedules are
+# functions) or not needed to use a model as an expert.
+_SAFE_DEFAULTS: dict[str, Any] = {
+    "learning_rate": 0.0,
+    "lr_schedule": ConstantSchedule(0.0),
+    "clip_range": ConstantSchedule(0.2),
+    "clip_range_vf": None,
+    "exploration_schedule": ConstantSchedule(0.0),
+    "_last_obs": None,
+    "_last_original_obs": None,
+    "_last_episode_starts": None,
+    "_last_dones": None,
+    "ep_info_buffer": None,
+    "ep_success_buffer": None,
+    "action_noise": None,
+}
+
+_HOW_TO_GET = (
+    "Download an RL Zoo agent with `python -m rl_zoo3.load_from_hub --algo ALGO --env ENV -orga sb3 -f DIR` "
+    "and pass DIR/ALGO/ENV_1, or train one with `python -m rl_zoo3.train --algo ALGO --env ENV`."
+)
+
+
+class ObsNormalizer:
+    """
+    The observation normalisation of a ``VecNormalize`` (its frozen statistics), applied batched.
+
+    :param mean: running mean of the observations
+    :param var: running variance of the observations
+    :param clip_obs: clipping bound of the normalised observations
+    :param epsilon: added to the variance
+    """
+
+    def __init__(self, mean: np.ndarray, var: np.ndarray, clip_obs: float, epsilon: float) -> None:
+        self.mean = np.asarray(mean, dtype=np.float64)
+        self.var = np.asarray(var, dtype=np.float64)
+        self.clip_obs = float(clip_obs)
+        self.epsilon = float(epsilon)
+
+    def __call__(self, obs: np.ndarray) -> np.ndarray:
+        out = (np.asarray(obs, dtype=np.float64) - self.mean) / np.sqrt(self.var + self.epsilon)
+        return np.clip(out, -self.clip_obs, self.clip_obs).astype(np.float32)
+
+    @classmethod
+    def from_vec_normalize(cls, vec_normalize: VecNormalize) -> ObsNormalizer | None:
+        """
+        :param vec_normalize: a (loaded) VecNormalize
+        :return: its observation normalisation, or ``None`` where it does not normalise observations
+        """
+        if not vec_normalize.norm_obs:
+            return None
+        if isinstance(vec_normalize.obs_rms, dict):
+            raise ValueError("Experts with dict observations are not supported (VecNormalize with a dict obs_rms).")
+        return cls(vec_normalize.obs_rms.mean, vec_normalize.obs_rms.var, vec_normalize.clip_obs, vec_normalize.epsilon)
+
+
+class Expert(ABC):
+    """
+    What PPOExpert needs of an expert. All methods are batched over the first axis and take the
+    env's raw observations (before the learner's VecNormalize).
+
+    Attributes: ``kind`` (``"q"``: has ``q_value``; ``"v"``: state values only), ``gamma`` (the
+    discount its critic was trained with), ``observation_space`` and ``action_space``.
+    """
+
+    kind: str
+    gamma: float
+    observation_space: spaces.Space
+    action_space: spaces.Space
+
+    @abstractmethod
+    def predict(self, obs: np.ndarray, deterministic: bool = True) -> np.ndarray:
+        """
+        :param obs: raw observations, shape ``(n, *obs_shape)``
+        :param deterministic: whether to take the expert's deterministic action
+        :return: actions in the env's action space, shape ``(n, *action_shape)``
+        """
+
+    @abstractmethod
+    def value(self, obs: np.ndarray) -> np.ndarray:
+        """
+        :param obs: raw observations, shape ``(n, *obs_shape)``
+        :return: ``V*(s)`` in reward units, shape ``(n,)``
+        """
+
+    def q_value(self, obs: np.ndarray, actions: np.ndarray) -> np.ndarray:
+        """
+        :param obs: raw observations, shape ``(n, *obs_shape)``
+        :param actions: actions in the env's action space, shape ``(n, *action_shape)``
+        :return: ``Q*(s, a)`` in reward units, shape ``(n,)``
+        """
+        raise NotImplementedError(f"{type(self).__name__} is a '{self.kind}' expert and gives no Q-values.")
+
+
+class SB3Expert(Expert):
+    """
+    An SB3 / sb3-contrib model as an expert.
+
+    - ``PPO``, ``A2C``, ``TRPO`` (actor-critic policies): ``kind = "v"``, ``value`` from the value head.
+    - ``SAC``, ``TD3``, ``DDPG``, ``TQC``, ``CrossQ``: ``kind = "q"``; ``q_value`` from the critic (min over
+      twin heads, mean over TQC's quantiles) with actions rescaled to [-1, 1] as the critic expects,
+      ``value(s) = Q*(s, pi*(s))`` with the deterministic actor.
+    - ``DQN``, ``QR-DQN``: ``kind = "q"``; ``value(s) = max_a Q*(s, a)``.
+
+    NOTE: SAC's critic is a *soft* Q-function (it includes the entropy bonus); the advantage
+    ``Q*(s, a) - Q*(s, pi*(s))`` is still a valid signal.
+
+    :param model: the SB3 model
+    :param obs_normalizer: the expert's own observation normalisation (``None``: none)
+    :param value_scale: factor that turns the critic's outputs into reward units (an expert trained with
+        VecNormalize reward scaling predicts values divided by ``sqrt(ret_rms.var + epsilon)``)
+    :param name: where the expert came from, for logs and model cards
+    :param batch_size: largest batch sent through the networks at once
+    """
+
+    def __init__(
+        self,
+        model: BaseAlgorithm,
+        obs_normalizer: ObsNormalizer | None = None,
+        value_scale: float = 1.0,
+        name: str | None = None,
+        batch_size: int = 16384,
+    ) -> None:
+        self.model = model
+        self.policy = model.policy
+        self.policy.set_training_mode(False)
+        self.obs_normalizer = obs_normalizer
+        self.value_scale = float(value_scale)
+        self.name = name or type(model).__name__
+        self.batch_size = batch_size
+        self.gamma = float(getattr(model, "gamma", 0.99))
+        self.observation_space = model.observation_space
+        self.action_space = model.action_space
+        if not isinstance(self.observation_space, spaces.Box):
+            raise ValueError(f"Expert {self.name}: only Box observation spaces are supported, got {self.observation_space}.")
+        if "Recurrent" in type(self.policy).__name__:
+            raise ValueError(f"Expert {self.name}: recurrent policies cannot give state values without their LSTM state.")
+        if isinstance(self.policy, ActorCriticPolicy):
+            self.kind = "v"
+        elif hasattr(self.policy, "q_net") or hasattr(self.policy, "quantile_net"):
+            self.kind = "q"
+        elif getattr(model, "critic", None) is not None and isinstance(self.action_space, spaces.Box):
+            self.kind = "q"
+        else:
+            raise ValueError(
+                f"Expert {self.name} ({type(model).__name__}) cannot give advantages: it has neither a value head "
+                f"nor a Q-function. Supported algorithms: {', '.join(sorted(EXPERT_ALGOS))}."
+            )
+
+    def __repr__(self) -> str:
+        return f"SB3Expert({self.name}, kind={self.kind!r}, gamma={self.gamma}, value_scale={self.value_scale:.4g})"
+
+    def _obs_batches(self, obs: np.ndarray, *others: np.ndarray) -> Iterator[tuple[th.Tensor, ...]]:
+        obs = np.asarray(obs)
+        if self.obs_normalizer is not None:
+            obs = self.obs_normalizer(obs)
+        for start in range(0, max(len(obs), 1), self.batch_size):
+            chunk = slice(start, start + self.batch_size)
+            obs_t = self.policy.obs_to_tensor(obs[chunk])[0]
+            yield (obs_t, *(th.as_tensor(np.asarray(o[chunk]), device=self.policy.device) for o in others))
+
+    def predict(self, obs: np.ndarray, deterministic: bool = True) -> np.ndarray:
+        if self.obs_normalizer is not None:
+            obs = self.obs_normalizer(obs)
+        actions, _ = self.policy.predict(obs, deterministic=deterministic)
+        return actions
+
+    def _critic(self, obs_t: th.Tensor, scaled_actions: th.Tensor) -> th.Tensor:
+        out = self.model.critic(obs_t, scaled_actions)  # type: ignore[attr-defined]
+        if isinstance(out, (tuple, list)):
+            return th.cat(out, dim=1).min(dim=1).values  # twin heads: min, as in SAC / TD3 targets
+        if out.dim() == 3:
+            return out.mean(dim=2).mean(dim=1)  # TQC: (batch, n_critics, n_quantiles)
+        return out.reshape(-1)
+
+    def _discrete_q(self, obs_t: th.Tensor) -> th.Tensor:
+        if hasattr(self.policy, "quantile_net"):
+            return self.policy.quantile_net(obs_t).mean(dim=1)  # (batch, n_quantiles, n_actions)
+        return self.policy.q_net(obs_t)  # type: ignore[operator]
+
+    @th.no_grad()
+    def value(self, obs: np.ndarray) -> np.ndarray:
+        out = []
+        for (obs_t,) in self._obs_batches(obs):
+            if self.kind == "v":
+                values = self.policy.predict_values(obs_t).reshape(-1)  # type: ignore[operator]
+            elif isinstance(self.action_space, spaces.Discrete):
+                values = self._discrete_q(obs_t).max(dim=1).values
+            else:
+                values = self._critic(obs_t, self.policy._predict(obs_t, deterministic=True))
+            out.append(values.cpu().numpy())
+        return np.concatenate(out).astype(np.float64) * self.value_scale
+
+    @th.no_grad()
+    def q_value(self, obs: np.ndarray, actions: np.ndarray) -> np.ndarray:
+        if self.kind != "q":
+            return super().q_value(obs, actions)
+        out = []
+        if isinstance(self.action_space, spaces.Discrete):
+            for obs_t, act_t in self._obs_batches(obs, np.asarray(actions).reshape(-1).astype(np.int64)):
+                out.append(self._discrete_q(obs_t).gather(1, act_t.long().reshape(-1, 1)).reshape(-1).cpu().numpy())
+        else:
+            scaled = np.clip(self.policy.scale_action(np.asarray(actions, dtype=np.float32)), -1.0, 1.0)
+            for obs_t, act_t in self._obs_batches(obs, scaled.astype(np.float32)):
+                out.append(self._critic(obs_t, act_t).cpu().numpy())
+        return np.concatenate(out).astype(np.float64) * self.value_scale
+
+
+def check_spaces(expert: Any, observation_space: spaces.Space, action_space: spaces.Space, name: str = "expert") -> None:
+    """
+    Raise a ``ValueError`` naming both spaces where an expert cannot act in or score an env.
+
+    :param expert: the expert (anything with ``observation_space`` and ``action_space``)
+    :param observation_space: the env's observation space
+    :param action_space: the env's action space
+    :param name: the expert's name, for the message
+    """
+    fix = "Use an expert trained on this env (same observation and action spaces, same env wrappers)."
+    e_obs, e_act = expert.observation_space, expert.action_space
+    if type(e_obs) is not type(observation_space) or getattr(e_obs, "shape", None) != getattr(observation_space, "shape", None):
+        raise ValueError(
+            f"The {name}'s observation space {e_obs} does not match the env's observation space {observation_space}. {fix}"
+        )
+    if isinstance(e_act, spaces.Discrete) != isinstance(action_space, spaces.Discrete):
+        kinds = ("discrete" if isinstance(e_act, spaces.Discrete) else "continuous", "discrete" if isinstance(action_space, spaces.Discrete) else "continuous")
+        raise ValueError(
+            f"The {name} has a {kinds[0]} action space {e_act} but the env a {kinds[1]} one {action_space}. {fix}"
+        )
+    if type(e_act) is not type(action_space):
+        raise ValueError(f"The {name}'s action space {e_act} does not match the env's action space {action_space}. {fix}")
+    if isinstance(action_space, spaces.Discrete) and e_act.n != action_space.n:  # type: ignore[attr-defined]
+        raise ValueError(f"The {name}'s action space {e_act} does not match the env's action space {action_space}. {fix}")
+    if isinstance(action_space, spaces.Box) and (
+        e_act.shape != action_space.shape
+        or not np.allclose(e_act.low, action_space.low)  # type: ignore[attr-defined]
+        or not np.allclose(e_act.high, action_space.high)  # type: ignore[attr-defined]
+    ):
+        raise ValueError(
+            f"The {name}'s action space {e_act} (bounds {e_act.low} .. {e_act.high}) does not match the env's action space "  # type: ignore[attr-defined]
+            f"{action_space} (bounds {action_space.low} .. {action_space.high}). {fix}"
+        )
+
+
+def check_expert(expert: Any) -> None:
+    """
+    Check that a user-supplied object has the expert interface PPOExpert relies on.
+
+    :param expert: the object
+    """
+    missing = [attr for attr in ("kind", "gamma", "observation_space", "action_space", "predict", "value") if not hasattr(expert, attr)]
+    if missing:
+        raise ValueError(f"{expert!r} is not an Expert: it lacks {', '.join(missing)}. Subclass sb3_aggrevated.Expert.")
+    if expert.kind not in ("q", "v"):
+        raise ValueError(f"Expert {expert!r} has kind {expert.kind!r}; it must be 'q' (gives q_value) or 'v' (gives value).")
+    if expert.kind == "q" and not callable(getattr(expert, "q_value", None)):
+        raise ValueError(f"Expert {expert!r} says kind 'q' but has no q_value(obs, actions).")
+    if not 0.0 < float(expert.gamma) <= 1.0:
+        raise ValueError(f"Expert {expert!r} has gamma {expert.gamma}; it must lie in (0, 1].")
+
+
+@contextlib.contextmanager
+def preserve_global_rng() -> Iterator[None]:
+    """Loading a model builds networks (and may seed): keep the caller's random streams untouched."""
+    np_state = np.random.get_state()
+    py_state = random.getstate()
+    with th.random.fork_rng(devices=[]):
+        try:
+            yield
+        finally:
+            np.random.set_state(np_state)
+            random.setstate(py_state)
+
+
+@contextlib.contextmanager
+def _gym_alias() -> Iterator[None]:
+    """For trusted loads: let pickles that name ``gym`` find ``gymnasium`` (only while loading)."""
+    import gymnasium
+
+    names = {"gym": gymnasium, "gym.spaces": gymnasium.spaces}
+    for sub in ("box", "discrete", "multi_discrete", "multi_binary", "dict", "tuple"):
+        names[f"gym.spaces.{sub}"] = getattr(gymnasium.spaces, sub)
+    added = [name for name in names if name not in sys.modules]
+    for name in added:
+        sys.modules[name] = names[name]
+    try:
+        yield
+    finally:
+        for name in added:
+            sys.modules.pop(name, None)
+
+
+def _algo_class(algo: str) -> type[BaseAlgorithm]:
+    import importlib
+
+    try:
+        module, cls_name, _ = EXPERT_ALGOS[algo]
+    except KeyError:
+        raise ValueError(
+            f"Unknown or unsupported expert algorithm {algo!r}: it cannot give advantages. "
+            f"Supported: {', '.join(sorted(EXPERT_ALGOS))}."
+        ) from None
+    return getattr(importlib.import_module(module), cls_name)
+
+
+def _read_zip_metadata(path: Path) -> dict[str, Any]:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return json.loads(archive.read("data").decode())
+    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f"{path} is not a readable SB3 model zip ({type(err).__name__}: {err}). {_HOW_TO_GET}") from err
+
+
+def _infer_algo(metadata: dict[str, Any], path: Path) -> str:
+    module = metadata.get("policy_class", {}).get("__module__", "")
+    algo = _POLICY_MODULE_TO_ALGO.get(module)
+    if algo is None:
+        raise ValueError(
+            f"Cannot tell which algorithm saved {path} (policy module {module!r}), or it cannot give advantages. "
+            f"Pass algo=... (one of {', '.join(sorted(EXPERT_ALGOS))})."
+        )
+    if algo == "td3" and "policy_delay" in metadata and metadata.get("target_policy_noise") == 0.0:
+        return "ddpg"
+    if algo == "ppo" and "cg_max_steps" in metadata:
+        return "trpo"
+    if algo == "ppo" and "clip_range" not in metadata:
+        return "a2c"
+    return algo
+
+
+def _safe_custom_objects(
+    metadata: dict[str, Any], path: Path, observation_space: spaces.Space | None, action_space: spaces.Space | None
+) -> dict[str, Any]:
+    """Decode every pickled field of a model zip with the restricted unpickler, or replace it."""
+    objects: dict[str, Any] = {}
+    for key, item in metadata.items():
+        if not (isinstance(item, dict) and ":serialized:" in item):
+            continue
+        try:
+            objects[key] = safe_loads(base64.b64decode(item[":serialized:"].encode()), what=f"{path} field '{key}'")
+        except UnsafePickleError:
+            if key in _SAFE_DEFAULTS:
+                objects[key] = _SAFE_DEFAULTS[key]
+            elif key == "observation_space" and observation_space is not None:
+                objects[key] = observation_space
+            elif key == "action_space" and action_space is not None:
+                objects[key] = action_space
+            elif key in ("policy_class", "policy_kwargs", "observation_space", "action_space"):
+                raise
+            else:
+                objects[key] = None
+    for key in ("learning_rate", "lr_schedule", "clip_range", "exploration_schedule"):
+        if key in metadata:
+            objects[key] = _SAFE_DEFAULTS[key]
+    return objects
+
+
+def load_sb3_model(
+    path: str | os.PathLike,
+    algo: str | None = None,
+    observation_space: spaces.Space | None = None,
+    action_space: spaces.Space | None = None,
+    device: th.device | str = "cpu",
+    trusted: bool = False,
+) -> BaseAlgorithm:
+    """
+    Load an SB3 model zip for inference, also one saved with old SB3 / gym versions.
+
+    IMPORTANT: with ``trusted=False`` (default) no pickled code is executed: pickled fields are read
+    by a restricted unpickler (schedules are replaced by constants), the weights as tensors only.
+
+    :param path: the model zip
+    :param algo: RL Zoo algorithm name (inferred from the zip where ``None``)
+    :param observation_space: the env's observation space, used where the stored one cannot be read
+    :param action_space: the env's action space, used where the stored one cannot be read
+    :param device: torch device for the expert's networks
+    :param trusted: load the ordinary way (cloudpickle), for files whose origin you trust
+    :return: the model
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"No expert model at {path}. {_HOW_TO_GET}")
+    metadata = _read_zip_metadata(path)
+    algo = algo or _infer_algo(metadata, path)
+    algo_cls = _algo_class(algo)
+    kwargs: dict[str, Any] = {"seed": None}
+    if issubclass(algo_cls, OffPolicyAlgorithm):
+        kwargs["buffer_size"] = 1
+    with preserve_global_rng(), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*(truncated the optimizer state|Could not deserialize).*")
+        if trusted:
+            custom = {key: _SAFE_DEFAULTS[key] for key in ("learning_rate", "lr_schedule", "clip_range") if key in metadata}
+            with _gym_alias():
+                return algo_cls.load(path, device=device, custom_objects=custom, print_system_info=False, **kwargs)
+        custom = _safe_custom_objects(metadata, path, observation_space, action_space)
+        return algo_cls.load(path, device=device, custom_objects=custom, print_system_info=False, **kwargs)
+
+
+def load_vec_normalize(path: str | os.PathLike, trusted: bool = False) -> VecNormalize:
+    """
+    Read a ``vecnormalize.pkl`` without an env (statistics only).
+
+    :param path: the file
+    :param trusted: unpickle the ordinary way instead of with the restricted unpickler
+    :return: the VecNormalize object (no ``venv``; use its statistics)
+    """
+    data = Path(path).read_bytes()
+    if trusted:
+        import pickle
+
+        with _gym_alias():
+            obj = pickle.loads(data)
+    else:
+        obj = safe_loads(data, what=str(path))
+    if not isinstance(obj, VecNormalize):
+        raise ValueError(f"{path} does not hold a VecNormalize object (got {type(obj).__name__}).")
+    return obj
+
+
+def _value_scale(vec_normalize: VecNormalize | None) -> float:
+    if vec_normalize is None or not vec_normalize.norm_reward:
+        return 1.0
+    return float(np.sqrt(vec_normalize.ret_rms.var + vec_normalize.epsilon))
+
+
+def resolve_expert_files(source: str | os.PathLike) -> tuple[Path, Path | None, str | None]:
+    """
+    Find the model zip and ``vecnormalize.pkl`` of an expert given as a zip or a folder.
+
+    Folders in the RL Zoo layout (``ALGO/ENV_1/ENV.zip`` with ``ALGO/ENV_1/ENV/vecnormalize.pkl``) and
+    flat folders (``model.zip`` + ``vecnormalize.pkl``, as the Hub stores them) are understood.
+
+    :param source: path to a zip or a folder
+    :return: (zip path, vecnormalize path or None, algo name from the folder layout or None)
+    """
+    path = Path(source).expanduser()
+    if not path.exists():
+        raise FileNotFoundError(f"No expert found at {path} (neither a model zip nor a folder). {_HOW_TO_GET}")
+    algo_hint = None
+    if path.is_dir():
+        zips = sorted(path.glob("*.zip"))
+        run_name = path.name.rsplit("_", 1)[0] if path.name.rsplit("_", 1)[-1].isdigit() else path.name
+        preferred = [z for z in zips if z.stem == run_name] or [z for z in zips if z.stem != "best_model"] or zips
+        if not preferred:
+            raise FileNotFoundError(f"No model zip in the expert folder {path}. {_HOW_TO_GET}")
+        if len(preferred) > 1:
+            raise ValueError(f"Several model zips in {path} ({', '.join(z.name for z in preferred)}); pass the zip itself.")
+        zip_path = preferred[0]
+        if path.parent.name.lower() in EXPERT_ALGOS:
+            algo_hint = path.parent.name.lower()
+    else:
+        zip_path = path
+        if path.parent.parent.name.lower() in EXPERT_ALGOS:
+            algo_hint = path.parent.parent.name.lower()
+    candidates = [
+        zip_path.parent / zip_path.stem / "vecnormalize.pkl",
+        zip_path.parent / "vecnormalize.pkl",
+        zip_path.parent / "vec_normalize.pkl",
+    ]
+    vec_path = next((c for c in candidates if c.is_file()), None)
+    return zip_path, vec_path, algo_hint
+
+
+def load_expert(
+    source: Any,
+    env: VecEnv | Any | None = None,
+    *,
+    algo: str | None = None,
+    vec_normalize: str | os.PathLike | VecNormalize | None = None,
+    device: th.device | str = "cpu",
+    trusted: bool = False,
+) -> Expert:
+    """
+    Turn ``source`` into an :class:`Expert`.
+
+    :param source: an :class:`Expert` (or any object with its interface), an SB3 model, a path to a model
+        zip, or a folder in RL Zoo layout (``ALGO/ENV_1/``)
+    :param env: the env the expert will act in (a VecEnv or gymnasium env); its spaces are checked
+        against the expert's
+    :param algo: RL Zoo name of the expert's algorithm (inferred from the folder layout or the zip)
+    :param vec_normalize: the expert's VecNormalize (object or ``.pkl`` path); by default the
+        ``vecnormalize.pkl`` beside the zip in RL Zoo layout
+    :param device: torch device of the expert's networks
+    :param trusted: load pickled fields the ordinary way (runs code from the file); default: the
+        restricted unpickler, which runs none
+    :return: the expert
+    """
+    obs_space = getattr(env, "observation_space", None)
+    act_space = getattr(env, "action_space", None)
+    if source is None:
+        raise ValueError("No expert given (source is None).")
+    if isinstance(source, BaseAlgorithm):
+        vec = load_vec_normalize(vec_normalize, trusted) if isinstance(vec_normalize, (str, os.PathLike)) else vec_normalize
+        expert: Any = SB3Expert(
+            source,
+            ObsNormalizer.from_vec_normalize(vec) if vec is not None else None,
+            _value_scale(vec),
+            name=type(source).__name__,
+        )
+    elif isinstance(source, (str, os.PathLike)):
+        zip_path, vec_path, algo_hint = resolve_expert_files(source)
+        model = load_sb3_model(zip_path, algo or algo_hint, obs_space, act_space, device=device, trusted=trusted)
+        if isinstance(vec_normalize, VecNormalize):
+            vec = vec_normalize
+        else:
+            vec_file = vec_normalize if vec_normalize is not None else vec_path
+            vec = load_vec_normalize(vec_file, trusted) if vec_file is not None else None
+        expert = SB3Expert(
+            model,
+            ObsNormalizer.from_vec_normalize(vec) if vec is not None else None,
+            _value_scale(vec),
+            name=str(source),
+        )
+    else:
+        expert = source
+    check_expert(expert)
+    if obs_space is not None and act_space is not None:
+        check_spaces(expert, obs_space, act_space, name=f"expert {getattr(expert, 'name', type(expert).__name__)}")
+    return expert

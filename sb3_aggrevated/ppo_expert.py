@@ -1,0 +1,655 @@
+"""PPOExpert: PPO with expert-mixed roll-in and expert-critic advantages (Deeply AggreVaTeD)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any, ClassVar, TypeVar
+
+import numpy as np
+import torch as th
+from gymnasium import spaces
+from stable_baselines3 import PPO
+from stable_baselines3.common.buffers import RolloutBuffer
+from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.policies import ActorCriticPolicy, BasePolicy
+from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
+from stable_baselines3.common.utils import explained_variance, obs_as_tensor
+from stable_baselines3.common.vec_env import VecEnv
+from torch.nn import functional as F
+
+from sb3_aggrevated.buffers import ExpertRolloutBuffer, ExpertRolloutBufferSamples, blend_advantages, q_expert_advantages, v_expert_advantages
+from sb3_aggrevated.experts import Expert, load_expert
+from sb3_aggrevated.policies import ACTION_EPS, TanhGaussianPolicy
+from sb3_aggrevated.schedules import LinearRolloutSchedule, RolloutSchedule, make_rollout_schedule
+
+__all__ = ["PPOExpert"]
+
+SelfPPOExpert = TypeVar("SelfPPOExpert", bound="PPOExpert")
+
+MIXING_MODES = ("step", "episode")
+
+
+def _masked_mean(values: th.Tensor, mask: th.Tensor | None) -> th.Tensor:
+    if mask is None:
+        return values.mean()
+    return (values * mask).sum() / mask.sum().clamp(min=1.0)
+
+
+def _masked_normalize(advantages: th.Tensor, mask: th.Tensor) -> th.Tensor:
+    """Normalise over the steps that count only; the others become 0."""
+    count = mask.sum()
+    if count < 2:
+        return advantages * mask
+    mean = (advantages * mask).sum() / count
+    std = th.sqrt(((advantages - mean) ** 2 * mask).sum() / (count - 1))
+    return (advantages - mean) / (std + 1e-8) * mask
+
+
+class PPOExpert(PPO):
+    """
+    Proximal Policy Optimization with an expert: expert-mixed roll-in, policy-gradient steps on the
+    expert critic's advantages, then a hand-over to ordinary PPO so the learner can exceed the expert.
+
+    Paper: Sun et al., "Deeply AggreVaTeD: Differentiable Imitation Learning for Sequential Prediction",
+    ICML 2017, https://arxiv.org/abs/1703.01030; PPO: https://arxiv.org/abs/1707.06347;
+    THOR (Sun et al. 2018) for the lambda-generalisation with the expert's value as baseline.
+    Code: built on stable-baselines3's PPO (https://github.com/DLR-RM/stable-baselines3).
+
+    At each rollout ``n`` (0-based):
+
+    - **roll-in**: with probability ``beta_n`` (per step, or per episode) the expert's action is
+      executed instead of the learner's. The learner's *own* sampled action and its log-prob are
+      stored at every step, so PPO's ratio is always the learner's against itself.
+    - **expert advantage** at the visited states: for a Q-expert ``A* = Q*(s, a) - V*(s)`` at the
+      learner's action, at every step; for a V-expert GAE(``expert_gae_lambda``) over the TD errors
+      ``r + gamma* V*(s') (1 - terminated) - V*(s)`` (raw rewards, V* in reward units), on the steps the
+      learner executed (the steps the expert executed are masked out of the policy loss).
+    - **hand-over**: the policy loss uses ``w_n * A* + (1 - w_n) * A_GAE`` (A* rescaled to the learner's
+      advantage units), ``w_n`` going from 1 to 0; the learner's value function is always trained on
+      the returns of the executed trajectories.
+    - optional **behaviour cloning**: ``bc_coef_n * -log pi(a*|s)`` at the visited states.
+
+    With ``expert=None``, or ``beta = 0``, weight 0 and ``bc_coef = 0``, the update is PPO's exactly.
+
+    IMPORTANT: the schedules count rollouts (``n_steps * n_envs`` env steps each), not env steps.
+    The expert is never saved with the model: pass ``expert=...`` to ``load()`` to continue training.
+
+    Takes every argument of :class:`stable_baselines3.PPO`, plus:
+
+    :param expert: an :class:`~sb3_aggrevated.experts.Expert`, an SB3 model, a path to a model zip, or an RL Zoo
+        folder (``ALGO/ENV_1/``); ``None`` means plain PPO
+    :param beta: roll-in probability of executing the expert's action at rollout 0, or a
+        :class:`~sb3_aggrevated.schedules.RolloutSchedule`
+    :param beta_schedule: how beta changes: ``"constant"``, ``"linear"`` (to 0 over ``beta_rollouts``),
+        ``"exponential"`` (``beta * beta_decay ** n``) or ``"inverse"`` (``beta / (n + 1)``)
+    :param beta_decay: factor per rollout of the exponential schedule
+    :param beta_rollouts: rollouts after which beta is 0 (the ramp length for ``"linear"``); ``None``: never
+    :param mixing: ``"step"`` (a fresh draw for each env at each step) or ``"episode"`` (one draw per episode)
+    :param expert_deterministic: execute the expert's deterministic action during roll-in
+    :param expert_gae_lambda: lambda of the GAE over a V-expert's TD errors (0: AggreVaTeD's one-step
+        advantage; towards 1: RL with V* as baseline); a number or a RolloutSchedule
+    :param handover_start: rollouts during which the policy gradient uses the expert's advantage only
+    :param handover_rollouts: rollouts over which the weight then goes linearly from 1 to 0
+    :param handover: the hand-over weight as a number or a RolloutSchedule (overrides the two above)
+    :param bc_coef: coefficient of the behaviour-cloning loss (a number or a RolloutSchedule)
+    :param expert_kwargs: keyword arguments for :func:`~sb3_aggrevated.experts.load_expert`
+        (``algo``, ``vec_normalize``, ``device``, ``trusted``)
+    """
+
+    policy_aliases: ClassVar[dict[str, type[BasePolicy]]] = {
+        **PPO.policy_aliases,
+        "TanhMlpPolicy": TanhGaussianPolicy,
+    }
+    rollout_buffer: ExpertRolloutBuffer
+
+    def __init__(
+        self,
+        policy: str | type[ActorCriticPolicy],
+        env: GymEnv | str,
+        learning_rate: float | Schedule = 3e-4,
+        n_steps: int = 2048,
+        batch_size: int = 64,
+        n_epochs: int = 10,
+        gamma: float = 0.99,
+        gae_lambda: float = 0.95,
+        clip_range: float | Schedule = 0.2,
+        clip_range_vf: float | Schedule | None = None,
+        normalize_advantage: bool = True,
+        ent_coef: float = 0.0,
+        vf_coef: float = 0.5,
+        max_grad_norm: float = 0.5,
+        use_sde: bool = False,
+        sde_sample_freq: int = -1,
+        rollout_buffer_class: type[RolloutBuffer] | None = None,
+        rollout_buffer_kwargs: dict[str, Any] | None = None,
+        target_kl: float | None = None,
+        expert: Expert | Any | str | os.PathLike | None = None,
+        beta: float | RolloutSchedule = 0.5,
+        beta_schedule: str = "exponential",
+        beta_decay: float = 0.8,
+        beta_rollouts: int | None = 20,
+        mixing: str = "step",
+        expert_deterministic: bool = True,
+        expert_gae_lambda: float | RolloutSchedule = 0.0,
+        handover_start: int = 10,
+        handover_rollouts: int = 10,
+        handover: float | RolloutSchedule | None = None,
+        bc_coef: float | RolloutSchedule = 0.0,
+        expert_kwargs: dict[str, Any] | None = None,
+        stats_window_size: int = 100,
+        tensorboard_log: str | None = None,
+        policy_kwargs: dict[str, Any] | None = None,
+        verbose: int = 0,
+        seed: int | None = None,
+        device: th.device | str = "auto",
+        _init_setup_model: bool = True,
+    ):
+        if rollout_buffer_class is None:
+            rollout_buffer_class = ExpertRolloutBuffer
+        super().__init__(
+            policy,
+            env,
+            learning_rate=learning_rate,
+            n_steps=n_steps,
+            batch_size=batch_size,
+            n_epochs=n_epochs,
+            gamma=gamma,
+            gae_lambda=gae_lambda,
+            clip_range=clip_range,
+            clip_range_vf=clip_range_vf,
+            normalize_advantage=normalize_advantage,
+            ent_coef=ent_coef,
+            vf_coef=vf_coef,
+            max_grad_norm=max_grad_norm,
+            use_sde=use_sde,
+            sde_sample_freq=sde_sample_freq,
+            rollout_buffer_class=rollout_buffer_class,
+            rollout_buffer_kwargs=rollout_buffer_kwargs,
+            target_kl=target_kl,
+            stats_window_size=stats_window_size,
+            tensorboard_log=tensorboard_log,
+            policy_kwargs=policy_kwargs,
+            verbose=verbose,
+            seed=seed,
+            device=device,
+            _init_setup_model=False,
+        )
+        self.expert = expert
+        self.expert_id: str | None = None
+        self.beta = beta
+        self.beta_schedule = beta_schedule
+        self.beta_decay = beta_decay
+        self.beta_rollouts = beta_rollouts
+        self.mixing = mixing
+        self.expert_deterministic = expert_deterministic
+        self.expert_gae_lambda = expert_gae_lambda
+        self.handover_start = handover_start
+        self.handover_rollouts = handover_rollouts
+        self.handover = handover
+        self.bc_coef = bc_coef
+        self.expert_kwargs = expert_kwargs or {}
+        #: number of rollouts collected so far: the index of every schedule of this class
+        self._n_rollouts = 0
+        self._expert_rng: np.random.Generator | None = None
+        self._episode_expert: np.ndarray | None = None
+        self._bc_coef_now = 0.0
+
+        if _init_setup_model:
+            self._setup_model()
+
+    def _setup_model(self) -> None:
+        self._build_expert_schedules()
+        if not (isinstance(self.rollout_buffer_class, type) and issubclass(self.rollout_buffer_class, ExpertRolloutBuffer)):
+            raise ValueError(
+                f"PPOExpert needs an ExpertRolloutBuffer (or a subclass), got rollout_buffer_class={self.rollout_buffer_class}."
+            )
+        # Load the expert before the seeding in super()._setup_model(): loading builds networks.
+        self._resolve_expert()
+        loaded_rng = self._expert_rng  # restored by load(): keep its state
+        super()._setup_model()
+        if loaded_rng is not None:
+            self._expert_rng = loaded_rng
+
+    def set_random_seed(self, seed: int | None = None) -> None:
+        super().set_random_seed(seed)
+        # The roll-in draws come from their own generator, so they never shift PPO's random stream.
+        self._expert_rng = np.random.default_rng(seed)
+
+    def _build_expert_schedules(self) -> None:
+        if self.mixing not in MIXING_MODES:
+            raise ValueError(f"mixing must be one of {MIXING_MODES}, got {self.mixing!r}.")
+        self._beta_fn = make_rollout_schedule(
+            self.beta, self.beta_schedule, what="beta", decay=self.beta_decay, n_rollouts=self.beta_rollouts
+        )
+        if self.handover is not None:
+            self._handover_fn = make_rollout_schedule(self.handover, what="handover")
+        else:
+            if not isinstance(self.handover_rollouts, int) or self.handover_rollouts < 1:
+                raise ValueError(f"handover_rollouts must be an integer >= 1, got {self.handover_rollouts!r}.")
+            if not isinstance(self.handover_start, int) or self.handover_start < 0:
+                raise ValueError(f"handover_start must be an integer >= 0, got {self.handover_start!r}.")
+            self._handover_fn = LinearRolloutSchedule(1.0, 0.0, self.handover_rollouts, delay=self.handover_start)
+        self._bc_coef_fn = make_rollout_schedule(self.bc_coef, what="bc_coef", high=None)
+        self._expert_lambda_fn = make_rollout_schedule(self.expert_gae_lambda, what="expert_gae_lambda")
+        for schedule in (self._beta_fn, self._handover_fn, self._bc_coef_fn, self._expert_lambda_fn):
+            schedule(self._n_rollouts)  # raises on an out-of-range value now, not mid-training
+
+    def _resolve_expert(self) -> None:
+        if self.expert is None:
+            return
+        source = self.expert
+        self.expert = load_expert(source, self.env, **self.expert_kwargs)
+        if isinstance(source, (str, os.PathLike)):
+            self.expert_id = str(source)
+        elif self.expert_id is None:
+            self.expert_id = getattr(self.expert, "name", type(self.expert).__name__)
+
+    def _excluded_save_params(self) -> list[str]:
+        # The expert is never pickled into the model; give it back with load(..., expert=...).
+        return [*super()._excluded_save_params(), "expert", "_episode_expert"]
+
+    # --- roll-in -----------------------------------------------------------------------------------
+
+    def _raw_obs(self, obs: np.ndarray) -> np.ndarray:
+        """The env's own observation (undo the learner's VecNormalize)."""
+        if self._vec_normalize_env is not None:
+            return self._vec_normalize_env.get_original_obs()
+        return obs
+
+    def _expert_mask(self, beta: float, episode_starts: np.ndarray) -> np.ndarray:
+        assert self._expert_rng is not None
+        n_envs = len(episode_starts)
+        draws = self._expert_rng.random(n_envs) < beta
+        if self.mixing == "step":
+            return draws
+        if self._episode_expert is None or len(self._episode_expert) != n_envs:
+            self._episode_expert = np.zeros(n_envs, dtype=bool)
+        self._episode_expert = np.where(episode_starts, draws, self._episode_expert)
+        return self._episode_expert.copy()
+
+    def _to_env_actions(self, actions: np.ndarray) -> np.ndarray:
+        """Policy-space actions (as stored in the buffer) -> the actions the env receives."""
+        if isinstance(self.action_space, spaces.Box):
+            if self.policy.squash_output:
+                return self.policy.unscale_action(actions)
+            return np.clip(actions, self.action_space.low, self.action_space.high)
+        return actions
+
+    def _to_policy_actions(self, env_actions: np.ndarray) -> np.ndarray:
+        """Env actions (the expert's) -> the learner's action representation, strictly inside tanh bounds."""
+        if isinstance(self.action_space, spaces.Box) and self.policy.squash_output:
+            return np.clip(self.policy.scale_action(env_actions), -1.0 + ACTION_EPS, 1.0 - ACTION_EPS)
+        return env_actions
+
+    def collect_rollouts(
+        self,
+        env: VecEnv,
+        callback: BaseCallback,
+        rollout_buffer: RolloutBuffer,
+        n_rollout_steps: int,
+    ) -> bool:
+        """
+        Collect experiences with the expert-mixed roll-in and fill an ``ExpertRolloutBuffer``.
+
+        NOTE: a copy of ``OnPolicyAlgorithm.collect_rollouts`` keeping its structure and local names
+        (callbacks read ``locals()``); the lines that differ are marked ``# PPOExpert``.
+
+        :param env: The training environment
+        :param callback: Callback that will be called at each step
+            (and at the beginning and end of the rollout)
+        :param rollout_buffer: Buffer to fill with rollouts
+        :param n_rollout_steps: Number of experiences to collect per environment
+        :return: True if function returned with at least `n_rollout_steps`
+            collected, False if callback terminated rollout prematurely.
+        """
+        assert self._last_obs is not None, "No previous observation was provided"
+        assert isinstance(rollout_buffer, ExpertRolloutBuffer)
+        # Switch to eval mode (this affects batch norm / dropout)
+        self.policy.set_training_mode(False)
+
+        n_steps = 0
+        rollout_buffer.reset()
+        # Sample new weights for the state dependent exploration
+        if self.use_sde:
+            self.policy.reset_noise(env.num_envs)
+
+        # PPOExpert: the roll-in probability of this rollout
+        beta = self._beta_fn(self._n_rollouts)
+        use_rollin = self.expert is not None and (beta > 0.0 or self.mixing == "episode")
+
+        callback.on_rollout_start()
+
+        while n_steps < n_rollout_steps:
+            if self.use_sde and self.sde_sample_freq > 0 and n_steps % self.sde_sample_freq == 0:
+                # Sample a new noise matrix
+                self.policy.reset_noise(env.num_envs)
+
+            with th.no_grad():
+                # Convert to pytorch tensor or to TensorDict
+                obs_tensor = obs_as_tensor(self._last_obs, self.device)  # type: ignore[arg-type]
+                actions, values, log_probs = self.policy(obs_tensor)
+            actions = actions.cpu().numpy()
+
+            # Rescale and perform action
+            clipped_actions = self._to_env_actions(actions)  # PPOExpert: same rescale / clip as PPO
+
+            raw_obs = self._raw_obs(self._last_obs)  # type: ignore[arg-type]  # PPOExpert
+            expert_executed = np.zeros(env.num_envs, dtype=bool)  # PPOExpert
+            if use_rollin:  # PPOExpert: execute the expert's action where the draw says so
+                assert self.expert is not None
+                expert_executed = self._expert_mask(beta, self._last_episode_starts)  # type: ignore[arg-type]
+                if expert_executed.any():
+                    expert_actions = self.expert.predict(raw_obs, deterministic=self.expert_deterministic)
+                    if isinstance(self.action_space, spaces.Box):
+                        expert_actions = np.clip(expert_actions, self.action_space.low, self.action_space.high)
+                    mask = expert_executed.reshape(-1, *([1] * (np.ndim(clipped_actions) - 1)))
+                    clipped_actions = np.where(mask, np.reshape(expert_actions, np.shape(clipped_actions)), clipped_actions)
+
+            new_obs, rewards, dones, infos = env.step(clipped_actions)
+
+            # PPOExpert: the env's own reward and next observation (the terminal one at episode ends)
+            if self._vec_normalize_env is not None:
+                raw_rewards = self._vec_normalize_env.get_original_reward()
+            else:
+                raw_rewards = np.array(rewards, dtype=np.float32)
+            raw_next_obs = np.array(self._raw_obs(new_obs), dtype=np.float32)
+            truncated = np.array([info.get("TimeLimit.truncated", False) for info in infos], dtype=bool)
+            for idx in np.flatnonzero(dones):
+                terminal_obs = infos[idx].get("terminal_observation")
+                if terminal_obs is not None:
+                    if self._vec_normalize_env is not None:
+                        terminal_obs = self._vec_normalize_env.unnormalize_obs(terminal_obs)
+                    raw_next_obs[idx] = terminal_obs
+
+            self.num_timesteps += env.num_envs
+
+            # Give access to local variables
+            callback.update_locals(locals())
+            if not callback.on_step():
+                return False
+
+            self._update_info_buffer(infos, dones)
+            n_steps += 1
+
+            if isinstance(self.action_space, spaces.Discrete):
+                # Reshape in case of discrete action
+                actions = actions.reshape(-1, 1)
+
+            # Handle timeout by bootstrapping with value function
+            # see GitHub issue #633
+            for idx, done in enumerate(dones):
+                if (
+                    done
+                    and infos[idx].get("terminal_observation") is not None
+                    and infos[idx].get("TimeLimit.truncated", False)
+                ):
+                    terminal_obs = self.policy.obs_to_tensor(infos[idx]["terminal_observation"])[0]
+                    with th.no_grad():
+                        terminal_value = self.policy.predict_values(terminal_obs)[0]  # type: ignore[arg-type]
+                    rewards[idx] += self.gamma * terminal_value
+
+            rollout_buffer.add(
+                self._last_obs,  # type: ignore[arg-type]
+                actions,
+                rewards,
+                self._last_episode_starts,  # type: ignore[arg-type]
+                values,
+                log_probs,
+                raw_obs=raw_obs,  # PPOExpert
+                raw_next_obs=raw_next_obs,
+                raw_reward=raw_rewards,
+                terminated=dones & ~truncated,
+                dones=dones,
+                expert_executed=expert_executed,
+            )
+            self._last_obs = new_obs  # type: ignore[assignment]
+            self._last_episode_starts = dones
+
+        with th.no_grad():
+            # Compute value for the last timestep
+            values = self.policy.predict_values(obs_as_tensor(new_obs, self.device))  # type: ignore[arg-type]
+
+        rollout_buffer.compute_returns_and_advantage(last_values=values, dones=dones)
+        self._set_expert_targets(rollout_buffer, beta)  # PPOExpert
+        self._n_rollouts += 1  # PPOExpert
+
+        callback.update_locals(locals())
+
+        callback.on_rollout_end()
+
+        return True
+
+    # --- expert advantages ------------------------------------------------------------------------
+
+    def _check_finite(self, what: str, values: np.ndarray) -> None:
+        bad = int(np.size(values) - np.isfinite(values).sum())
+        if bad:
+            raise ValueError(
+                f"The expert's {what} gave {bad} non-finite values (NaN or inf) out of {np.size(values)} "
+                f"in rollout {self._n_rollouts} (timestep {self.num_timesteps}). Training stopped before this "
+                "rollout was used, so the policy is the one of the last update. Check the expert's files, its "
+                "observation normalisation (vecnormalize.pkl) and that it was trained on this env."
+            )
+
+    def _set_expert_targets(self, buffer: ExpertRolloutBuffer, beta: float) -> None:
+        """Replace the policy-gradient advantages by the hand-over blend, batched over the whole buffer."""
+        n = self._n_rollouts
+        weight = self._handover_fn(n) if self.expert is not None else 0.0
+        self._bc_coef_now = self._bc_coef_fn(n) if self.expert is not None else 0.0
+        learner_valid = ~buffer.expert_executed
+        self.logger.record("rollout/beta", beta)
+        self.logger.record("rollout/expert_fraction", float(buffer.expert_executed.mean()))
+        self.logger.record("train/handover_weight", weight)
+        if self.expert is None or (weight == 0.0 and self._bc_coef_now == 0.0):
+            # Plain PPO on the learner's own steps (expert-executed steps do not score its action).
+            if not learner_valid.all():
+                buffer.set_policy_targets(buffer.advantages, learner_valid)
+            return
+        flat_obs = buffer.raw_observations.reshape(-1, *buffer.obs_shape)
+        if weight > 0.0:
+            if self.expert.kind == "q":
+                env_actions = self._to_env_actions(buffer.actions.reshape(-1, *buffer.actions.shape[2:]))
+                if isinstance(self.action_space, spaces.Discrete):
+                    env_actions = env_actions.reshape(-1).astype(np.int64)
+                q_values = self.expert.q_value(flat_obs, env_actions)
+                state_values = self.expert.value(flat_obs)
+                self._check_finite("Q-function", q_values)
+                self._check_finite("state value", state_values)
+                expert_adv = q_expert_advantages(q_values, state_values).reshape(buffer.advantages.shape)
+                expert_valid = np.ones_like(learner_valid)
+                self.logger.record("rollout/expert_q_mean", float(np.mean(q_values)))
+            else:
+                flat_next = buffer.raw_next_observations.reshape(-1, *buffer.obs_shape)
+                both = self.expert.value(np.concatenate([flat_obs, flat_next]))
+                self._check_finite("value function", both)
+                state_values, next_values = np.split(both, 2)
+                lam = self._expert_lambda_fn(n)
+                expert_adv = v_expert_advantages(
+                    buffer.raw_rewards,
+                    state_values.reshape(buffer.advantages.shape),
+                    next_values.reshape(buffer.advantages.shape),
+                    buffer.terminated,
+                    buffer.dones,
+                    gamma=self.expert.gamma,
+                    gae_lambda=lam,
+                )
+                expert_valid = learner_valid
+                self.logger.record("rollout/expert_gae_lambda", lam)
+            advantages, mask = blend_advantages(expert_adv, expert_valid, buffer.advantages, learner_valid, weight)
+            buffer.set_policy_targets(advantages, mask)
+            self.logger.record("rollout/expert_value_mean", float(np.mean(state_values)))
+            self.logger.record("rollout/expert_value_min", float(np.min(state_values)))
+            self.logger.record("rollout/expert_value_max", float(np.max(state_values)))
+            self.logger.record("rollout/expert_adv_mean", float(np.mean(expert_adv[expert_valid])) if expert_valid.any() else 0.0)
+            self.logger.record("rollout/expert_adv_std", float(np.std(expert_adv[expert_valid])) if expert_valid.any() else 0.0)
+        elif not learner_valid.all():
+            buffer.set_policy_targets(buffer.advantages, learner_valid)
+        if self._bc_coef_now > 0.0:
+            expert_actions = self.expert.predict(flat_obs, deterministic=True)
+            buffer.expert_actions = self._to_policy_actions(expert_actions).reshape(buffer.expert_actions.shape).astype(np.float32)
+
+    # --- update -----------------------------------------------------------------------------------
+
+    def _bc_loss(self, rollout_data: ExpertRolloutBufferSamples) -> th.Tensor:
+        """``-log pi(a* | s)`` of the expert's action at the visited states."""
+        expert_actions = rollout_data.expert_actions
+        if isinstance(self.action_space, spaces.Discrete):
+            expert_actions = expert_actions.long().flatten()
+        distribution = self.policy.get_distribution(rollout_data.observations)
+        return -distribution.log_prob(expert_actions).mean()
+
+    def train(self) -> None:
+        """
+        Update policy using the currently gathered rollout buffer.
+
+        NOTE: a copy of ``PPO.train`` (the loss changes, as in sb3-contrib's MaskablePPO); the lines that
+        differ are marked ``# PPOExpert``: the policy loss and the advantage normalisation count only the
+        steps of the policy mask, and the behaviour-cloning term is added. Where every step counts and
+        ``bc_coef`` is 0, every operation is PPO's.
+        """
+        # Switch to train mode (this affects batch norm / dropout)
+        self.policy.set_training_mode(True)
+        # Update optimizer learning rate
+        self._update_learning_rate(self.policy.optimizer)
+        # Compute current clip range
+        clip_range = self.clip_range(self._current_progress_remaining)  # type: ignore[operator]
+        # Optional: clip range for the value function
+        if self.clip_range_vf is not None:
+            clip_range_vf = self.clip_range_vf(self._current_progress_remaining)  # type: ignore[operator]
+
+        entropy_losses = []
+        pg_losses, value_losses = [], []
+        clip_fractions = []
+        bc_losses = []  # PPOExpert
+        bc_coef = self._bc_coef_now  # PPOExpert
+        all_valid = self.rollout_buffer.all_valid  # PPOExpert
+
+        continue_training = True
+        # train for n_epochs epochs
+        for epoch in range(self.n_epochs):
+            approx_kl_divs = []
+            # Do a complete pass on the rollout buffer
+            for rollout_data in self.rollout_buffer.get(self.batch_size):
+                actions = rollout_data.actions
+                if isinstance(self.action_space, spaces.Discrete):
+                    # Convert discrete action from float to long
+                    actions = rollout_data.actions.long().flatten()
+
+                values, log_prob, entropy = self.policy.evaluate_actions(rollout_data.observations, actions)
+                values = values.flatten()
+                # Normalize advantage
+                advantages = rollout_data.advantages
+                policy_mask = None if all_valid else rollout_data.policy_mask  # PPOExpert
+                # Normalization does not make sense if mini batchsize == 1, see GH issue #325
+                if self.normalize_advantage and len(advantages) > 1:
+                    if policy_mask is None:
+                        advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
+                    else:  # PPOExpert
+                        advantages = _masked_normalize(advantages, policy_mask)
+
+                # ratio between old and new policy, should be one at the first iteration
+                ratio = th.exp(log_prob - rollout_data.old_log_prob)
+
+                # clipped surrogate loss
+                policy_loss_1 = advantages * ratio
+                policy_loss_2 = advantages * th.clamp(ratio, 1 - clip_range, 1 + clip_range)
+                policy_loss = -_masked_mean(th.min(policy_loss_1, policy_loss_2), policy_mask)  # PPOExpert
+
+                # Logging
+                pg_losses.append(policy_loss.item())
+                clip_fraction = th.mean((th.abs(ratio - 1) > clip_range).float()).item()
+                clip_fractions.append(clip_fraction)
+
+                if self.clip_range_vf is None:
+                    # No clipping
+                    values_pred = values
+                else:
+                    # Clip the difference between old and new value
+                    # NOTE: this depends on the reward scaling
+                    values_pred = rollout_data.old_values + th.clamp(
+                        values - rollout_data.old_values, -clip_range_vf, clip_range_vf
+                    )
+                # Value loss using the TD(gae_lambda) target
+                value_loss = F.mse_loss(rollout_data.returns, values_pred)
+                value_losses.append(value_loss.item())
+
+                # Entropy loss favor exploration
+                if entropy is None:
+                    # Approximate entropy when no analytical form
+                    entropy_loss = -th.mean(-log_prob)
+                else:
+                    entropy_loss = -th.mean(entropy)
+
+                entropy_losses.append(entropy_loss.item())
+
+                loss = policy_loss + self.ent_coef * entropy_loss + self.vf_coef * value_loss
+
+                if bc_coef > 0.0:  # PPOExpert: behaviour cloning on the expert's actions
+                    bc_loss = self._bc_loss(rollout_data)
+                    bc_losses.append(bc_loss.item())
+                    loss = loss + bc_coef * bc_loss
+
+                # Calculate approximate form of reverse KL Divergence for early stopping
+                # see issue #417: https://github.com/DLR-RM/stable-baselines3/issues/417
+                # and discussion in PR #419: https://github.com/DLR-RM/stable-baselines3/pull/419
+                # and Schulman blog: http://joschu.net/blog/kl-approx.html
+                with th.no_grad():
+                    log_ratio = log_prob - rollout_data.old_log_prob
+                    approx_kl_div = th.mean((th.exp(log_ratio) - 1) - log_ratio).cpu().numpy()
+                    approx_kl_divs.append(approx_kl_div)
+
+                if self.target_kl is not None and approx_kl_div > 1.5 * self.target_kl:
+                    continue_training = False
+                    if self.verbose >= 1:
+                        print(f"Early stopping at step {epoch} due to reaching max kl: {approx_kl_div:.2f}")
+                    break
+
+                # Optimization step
+                self.policy.optimizer.zero_grad()
+                loss.backward()
+                # Clip grad norm
+                th.nn.utils.clip_grad_norm_(self.policy.parameters(), self.max_grad_norm)
+                self.policy.optimizer.step()
+
+            self._n_updates += 1
+            if not continue_training:
+                break
+
+        explained_var = explained_variance(self.rollout_buffer.values.flatten(), self.rollout_buffer.returns.flatten())
+
+        # Logs
+        self.logger.record("train/entropy_loss", np.mean(entropy_losses))
+        self.logger.record("train/policy_gradient_loss", np.mean(pg_losses))
+        self.logger.record("train/value_loss", np.mean(value_losses))
+        self.logger.record("train/approx_kl", np.mean(approx_kl_divs))
+        self.logger.record("train/clip_fraction", np.mean(clip_fractions))
+        self.logger.record("train/loss", loss.item())
+        self.logger.record("train/explained_variance", explained_var)
+        if hasattr(self.policy, "log_std"):
+            self.logger.record("train/std", th.exp(self.policy.log_std).mean().item())
+        if bc_losses:  # PPOExpert
+            self.logger.record("train/bc_loss", np.mean(bc_losses))
+            self.logger.record("train/bc_coef", bc_coef)
+
+        self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
+        self.logger.record("train/clip_range", clip_range)
+        if self.clip_range_vf is not None:
+            self.logger.record("train/clip_range_vf", clip_range_vf)
+
+    def learn(
+        self: SelfPPOExpert,
+        total_timesteps: int,
+        callback: MaybeCallback = None,
+        log_interval: int = 1,
+        tb_log_name: str = "PPOExpert",
+        reset_num_timesteps: bool = True,
+        progress_bar: bool = False,
+    ) -> SelfPPOExpert:
+        return super().learn(
+            total_timesteps=total_timesteps,
+            callback=callback,
+            log_interval=log_interval,
+            tb_log_name=tb_log_name,
+            reset_num_timesteps=reset_num_timesteps,
+            progress_bar=progress_bar,
+        )

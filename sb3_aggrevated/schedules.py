@@ -1,0 +1,245 @@
+"""
+Schedules over the rollout index ``n`` (0 for the first rollout collected).
+
+The roll-in probability ``beta``, the hand-over weight and the behaviour-cloning coefficient change
+once per rollout, as in DAgger / AggreVaTe(D) where ``beta_n`` is fixed for iteration ``n``.
+They are module-level classes, never lambdas: a lambda saved with a model is silently replaced
+by a default when the model is loaded (``cloudpickle`` cannot always restore it), a class is
+restored by reference.
+
+NOTE: SB3's own schedules (``learning_rate``, ``clip_range``) are functions of
+``progress_remaining``; these are functions of the rollout index so that a schedule means the same
+thing whatever the total budget passed to ``learn()``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+__all__ = [
+    "RolloutSchedule",
+    "ConstantRolloutSchedule",
+    "LinearRolloutSchedule",
+    "ExponentialRolloutSchedule",
+    "InverseRolloutSchedule",
+    "SCHEDULE_NAMES",
+    "make_rollout_schedule",
+]
+
+
+def _check_range(name: str, value: float, low: float | None, high: float | None) -> None:
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}.")
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ValueError(f"{name} must lie in [{low}, {high}], got {value}.")
+
+
+def _check_rollouts(name: str, value: int | None, allow_zero: bool = False) -> None:
+    if value is None:
+        return
+    if not isinstance(value, int) or isinstance(value, bool) or value < (0 if allow_zero else 1):
+        lowest = 0 if allow_zero else 1
+        raise ValueError(f"{name} must be an integer >= {lowest} (a number of rollouts), got {value!r}.")
+
+
+class RolloutSchedule:
+    """
+    Base class: a value as a function of the rollout index ``n >= 0``.
+
+    Subclasses implement ``value(n)``; ``__call__`` adds the optional cut-off after ``stop``
+    rollouts (the value is ``0`` from rollout ``stop`` on) and the range check.
+
+    :param low: smallest legal value (checked on every call)
+    :param high: largest legal value (checked on every call)
+    :param stop: number of rollouts after which the schedule returns 0 (``None``: never)
+    """
+
+    def __init__(self, low: float | None = 0.0, high: float | None = 1.0, stop: int | None = None) -> None:
+        _check_rollouts("stop", stop, allow_zero=True)
+        self.low = low
+        self.high = high
+        self.stop = stop
+
+    def value(self, n: int) -> float:
+        raise NotImplementedError
+
+    def __call__(self, n: int) -> float:
+        if n < 0:
+            raise ValueError(f"The rollout index must be >= 0, got {n}.")
+        if self.stop is not None and n >= self.stop:
+            return 0.0
+        out = float(self.value(n))
+        _check_range(f"{self!r} at rollout {n}", out, self.low, self.high)
+        return out
+
+    def _check(self, **values: float) -> None:
+        for name, val in values.items():
+            _check_range(f"{type(self).__name__}: {name}", val, self.low, self.high)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if k not in ("low", "high"))
+        return f"{type(self).__name__}({args})"
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and vars(self) == vars(other)
+
+
+class ConstantRolloutSchedule(RolloutSchedule):
+    """
+    ``value`` at every rollout (up to ``stop``).
+
+    :param value: the constant
+    :param stop: rollouts after which the value is 0 (``None``: never)
+    :param low: smallest legal value
+    :param high: largest legal value
+    """
+
+    def __init__(self, value: float, stop: int | None = None, low: float | None = 0.0, high: float | None = 1.0) -> None:
+        super().__init__(low, high, stop)
+        self.constant = float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+        self._check(value=self.constant)
+
+    def value(self, n: int) -> float:
+        return self.constant
+
+
+class LinearRolloutSchedule(RolloutSchedule):
+    """
+    Holds ``start`` for ``delay`` rollouts, then moves linearly to ``end`` over ``n_rollouts`` rollouts
+    and stays there.
+
+    :param start: value for rollouts ``0 .. delay``
+    :param end: value from rollout ``delay + n_rollouts`` on
+    :param n_rollouts: length of the ramp in rollouts (>= 1)
+    :param delay: rollouts at ``start`` before the ramp
+    :param low: smallest legal value
+    :param high: largest legal value
+    """
+
+    def __init__(
+        self,
+        start: float,
+        end: float,
+        n_rollouts: int,
+        delay: int = 0,
+        low: float | None = 0.0,
+        high: float | None = 1.0,
+    ) -> None:
+        super().__init__(low, high, None)
+        _check_rollouts("n_rollouts", n_rollouts)
+        _check_rollouts("delay", delay, allow_zero=True)
+        self._check(start=start, end=end)
+        self.start = float(start)
+        self.end = float(end)
+        self.n_rollouts = n_rollouts
+        self.delay = delay
+
+    def value(self, n: int) -> float:
+        frac = min(max(n - self.delay, 0) / self.n_rollouts, 1.0)
+        return self.start + frac * (self.end - self.start)
+
+
+class ExponentialRolloutSchedule(RolloutSchedule):
+    """
+    ``start * decay ** n`` (DAgger's ``beta_n = p ** n``), 0 from rollout ``stop`` on.
+
+    :param start: value at rollout 0
+    :param decay: factor per rollout, in [0, 1]
+    :param stop: rollouts after which the value is 0 (``None``: never)
+    :param low: smallest legal value
+    :param high: largest legal value
+    """
+
+    def __init__(
+        self, start: float, decay: float, stop: int | None = None, low: float | None = 0.0, high: float | None = 1.0
+    ) -> None:
+        super().__init__(low, high, stop)
+        self._check(start=start)
+        _check_range("ExponentialRolloutSchedule: decay", decay, 0.0, 1.0)
+        self.start = float(start)
+        self.decay = float(decay)
+
+    def value(self, n: int) -> float:
+        return self.start * self.decay**n
+
+
+class InverseRolloutSchedule(RolloutSchedule):
+    """
+    ``start / (n + 1)`` (the no-regret rate of AggreVaTe), 0 from rollout ``stop`` on.
+
+    :param start: value at rollout 0
+    :param stop: rollouts after which the value is 0 (``None``: never)
+    :param low: smallest legal value
+    :param high: largest legal value
+    """
+
+    def __init__(self, start: float = 1.0, stop: int | None = None, low: float | None = 0.0, high: float | None = 1.0) -> None:
+        super().__init__(low, high, stop)
+        self._check(start=start)
+        self.start = float(start)
+
+    def value(self, n: int) -> float:
+        return self.start / (n + 1)
+
+
+#: Names accepted where a schedule is given by name (YAML-friendly hyperparameters).
+SCHEDULE_NAMES = ("constant", "linear", "exponential", "inverse")
+
+
+def make_rollout_schedule(
+    value: float | RolloutSchedule,
+    name: str = "constant",
+    *,
+    what: str = "value",
+    decay: float = 0.8,
+    n_rollouts: int | None = None,
+    delay: int = 0,
+    low: float | None = 0.0,
+    high: float | None = 1.0,
+) -> RolloutSchedule:
+    """
+    Build a schedule from YAML-friendly pieces: a start value and a schedule name.
+
+    :param value: start value, or a ready ``RolloutSchedule`` (returned unchanged)
+    :param name: one of ``SCHEDULE_NAMES``
+    :param what: name of the hyperparameter, for error messages
+    :param decay: factor per rollout for ``"exponential"``
+    :param n_rollouts: for ``"linear"``, the ramp length to 0; for the others, a cut-off to 0 after that
+        many rollouts (``None``: none)
+    :param delay: for ``"linear"``, rollouts at the start value before the ramp
+    :param low: smallest legal value
+    :param high: largest legal value
+    :return: the schedule
+    """
+    if isinstance(value, RolloutSchedule):
+        return value
+    if callable(value):
+        raise ValueError(
+            f"{what}: got a callable {value!r}. Pass a number or a RolloutSchedule instance "
+            "(sb3_aggrevated.schedules); plain functions and lambdas are not restored when a model is loaded."
+        )
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise ValueError(f"{what} must be a number or a RolloutSchedule, got {value!r}.")
+    _check_range(what, value, low, high)
+    if name == "constant":
+        return ConstantRolloutSchedule(value, stop=n_rollouts, low=low, high=high)
+    if name == "linear":
+        if n_rollouts is None:
+            raise ValueError(f"{what}: a 'linear' schedule needs its length in rollouts (the *_rollouts keyword).")
+        return LinearRolloutSchedule(value, 0.0, n_rollouts, delay=delay, low=low, high=high)
+    if name == "exponential":
+        return ExponentialRolloutSchedule(value, decay, stop=n_rollouts, low=low, high=high)
+    if name == "inverse":
+        return InverseRolloutSchedule(value, stop=n_rollouts, low=low, high=high)
+    raise ValueError(f"Unknown schedule name {name!r} for {what}; use one of {', '.join(SCHEDULE_NAMES)}.")
+
+
+def schedule_to_dict(schedule: RolloutSchedule) -> dict[str, Any]:
+    """
+    Plain description of a schedule (class name and arguments), for model cards and logs.
+
+    :param schedule: the schedule
+    :return: ``{"class": ..., **arguments}``
+    """
+    return {"class": type(schedule).__name__, **{k: v for k, v in vars(schedule).items()}}

@@ -1,0 +1,157 @@
+import os
+import pickle
+import shutil
+import zipfile
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from stable_baselines3 import PPO
+
+from sb3_aggrevated.experts import SB3Expert, check_expert, load_expert
+from sb3_aggrevated.safe_pickle import UnsafePickleError, safe_loads
+from tests.conftest import LinearVExpert, expert_path
+
+# (folder algo, folder env, env to run, kind)
+SHARED = [
+    ("ppo", "BipedalWalkerHardcore-v3", "BipedalWalkerHardcore-v3", "v"),
+    ("ppo", "BipedalWalker-v3", "BipedalWalker-v3", "v"),
+    ("dqn", "LunarLander-v2", "LunarLander-v3", "q"),
+    ("ppo", "LunarLander-v2", "LunarLander-v3", "v"),
+    ("ppo", "LunarLanderContinuous-v2", "LunarLanderContinuous-v3", "v"),
+    ("sac", "Pendulum-v1", "Pendulum-v1", "q"),
+    ("ddpg", "Pendulum-v1", "Pendulum-v1", "q"),
+    ("dqn", "CartPole-v1", "CartPole-v1", "q"),
+    ("ppo", "CartPole-v1", "CartPole-v1", "v"),
+]
+
+
+@pytest.mark.parametrize("algo, folder_env, env_id, kind", SHARED)
+def test_every_shared_expert_loads_and_gives_finite_values(experts, algo, folder_env, env_id, kind):
+    env = gym.make(env_id)
+    expert = load_expert(expert_path(experts, algo, folder_env), env)
+    assert expert.kind == kind
+    obs = np.stack([env.reset(seed=i)[0] for i in range(4)] + [env.observation_space.sample() * 0.1 for _ in range(4)])
+    actions = expert.predict(obs)
+    assert actions.shape == (8, *env.action_space.shape)
+    assert all(env.action_space.contains(np.asarray(a, dtype=env.action_space.dtype)) for a in actions)
+    values = expert.value(obs)
+    assert values.shape == (8,) and np.isfinite(values).all()
+    if kind == "q":
+        q = expert.q_value(obs, actions)
+        assert q.shape == (8,) and np.isfinite(q).all()
+        # the value is Q at the expert's own (deterministic) action
+        np.testing.assert_allclose(q, values, rtol=1e-4, atol=1e-4)
+
+
+def test_v_expert_value_in_reward_units(experts):
+    # BipedalWalker's PPO expert was trained with VecNormalize reward scaling: its value head predicts
+    # values divided by sqrt(ret_rms.var + eps) (about 13.2, see shared/experts/README.md)
+    expert = load_expert(expert_path(experts, "ppo", "BipedalWalker-v3"), gym.make("BipedalWalker-v3"))
+    assert expert.value_scale == pytest.approx(13.2, rel=0.01)
+    obs = np.stack([gym.make("BipedalWalker-v3").reset(seed=i)[0] for i in range(3)])
+    raw_head = expert.policy.predict_values(expert.policy.obs_to_tensor(expert.obs_normalizer(obs))[0]).detach().numpy().ravel()
+    np.testing.assert_allclose(expert.value(obs), raw_head * expert.value_scale, rtol=1e-5)
+
+
+def test_expert_normalizes_raw_observations_itself(experts):
+    expert = load_expert(expert_path(experts, "ppo", "BipedalWalker-v3"), gym.make("BipedalWalker-v3"))
+    obs = np.stack([gym.make("BipedalWalker-v3").reset(seed=i)[0] for i in range(3)])
+    normalized = expert.obs_normalizer(obs)
+    assert not np.allclose(normalized, obs)
+    direct, _ = expert.policy.predict(normalized, deterministic=True)
+    np.testing.assert_allclose(expert.predict(obs), direct)
+
+
+def test_space_mismatch_names_both(experts):
+    with pytest.raises(ValueError, match=r"observation space Box.*does not match the env's observation space Box"):
+        load_expert(expert_path(experts, "sac", "Pendulum-v1"), gym.make("LunarLanderContinuous-v3"))
+    with pytest.raises(ValueError, match="discrete action space.*continuous one"):
+        load_expert(expert_path(experts, "dqn", "CartPole-v1"), _cartpole_like_box())
+
+
+def _cartpole_like_box():
+    class Env(gym.Env):
+        observation_space = gym.make("CartPole-v1").observation_space
+        action_space = gym.spaces.Box(-1, 1, (1,))
+
+    return Env()
+
+
+def test_missing_expert_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="load_from_hub"):
+        load_expert(tmp_path / "nope" / "model.zip")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FileNotFoundError, match="No model zip"):
+        load_expert(tmp_path / "empty")
+
+
+def test_corrupt_zip(tmp_path):
+    bad = tmp_path / "bad.zip"
+    bad.write_bytes(b"not a zip")
+    with pytest.raises(ValueError, match="not a readable SB3 model zip"):
+        load_expert(bad)
+
+
+def test_model_object_and_own_expert():
+    env = gym.make("Pendulum-v1")
+    model = PPO("MlpPolicy", env, policy_kwargs=dict(net_arch=[8]), seed=0)
+    expert = load_expert(model, env)
+    assert isinstance(expert, SB3Expert) and expert.kind == "v"
+    own = LinearVExpert(env.observation_space, env.action_space)
+    assert load_expert(own, env) is own
+
+
+def test_expert_kind_that_cannot_give_advantages():
+    class NoCritic(LinearVExpert):
+        kind = "policy-only"
+
+    env = gym.make("Pendulum-v1")
+    with pytest.raises(ValueError, match="must be 'q'"):
+        check_expert(NoCritic(env.observation_space, env.action_space))
+    with pytest.raises(ValueError, match="not an Expert"):
+        load_expert(object(), env)
+    with pytest.raises(ValueError, match="cannot give advantages"):
+        from sb3_aggrevated.experts import _algo_class
+
+        _algo_class("ars")
+
+
+class _Evil:
+    def __reduce__(self):
+        return (os.system, ("touch PWNED",))
+
+
+def test_restricted_unpickler_refuses_code(tmp_path):
+    with pytest.raises(UnsafePickleError, match="not on the allow-list"):
+        safe_loads(pickle.dumps(_Evil()))
+    # the usual content of such files passes
+    assert safe_loads(pickle.dumps({"a": np.arange(3), "s": gym.spaces.Box(-1, 1, (2,))}))["a"].tolist() == [0, 1, 2]
+
+
+def test_malicious_vecnormalize_and_zip_execute_nothing(experts, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    src = expert_path(experts, "ppo", "BipedalWalker-v3")
+    dst = tmp_path / "ppo" / "BipedalWalker-v3_1"
+    shutil.copytree(src, dst)
+    (dst / "BipedalWalker-v3" / "vecnormalize.pkl").write_bytes(pickle.dumps(_Evil()))
+    with pytest.raises(UnsafePickleError):
+        load_expert(dst, gym.make("BipedalWalker-v3"))
+    assert not (tmp_path / "PWNED").exists()
+    # a zip whose pickled policy_kwargs would run a command
+    import base64
+    import json
+
+    zpath = dst / "BipedalWalker-v3.zip"
+    with zipfile.ZipFile(zpath) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    data = json.loads(members["data"])
+    data["policy_kwargs"] = {":type:": "<class 'dict'>", ":serialized:": base64.b64encode(pickle.dumps(_Evil())).decode()}
+    members["data"] = json.dumps(data).encode()
+    with zipfile.ZipFile(zpath, "w") as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+    (dst / "BipedalWalker-v3" / "vecnormalize.pkl").unlink()
+    with pytest.raises(UnsafePickleError):
+        load_expert(dst, gym.make("BipedalWalker-v3"))
+    assert not (tmp_path / "PWNED").exists()

@@ -1,0 +1,90 @@
+import math
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch as th
+from gymnasium import spaces
+from stable_baselines3 import PPO
+from stable_baselines3.common.distributions import CategoricalDistribution
+
+from sb3_aggrevated import PPOExpert, TanhGaussianPolicy
+from sb3_aggrevated.policies import ACTION_EPS, TanhGaussianDistribution
+
+
+def _policy(action_space, **kwargs):
+    obs_space = spaces.Box(-1, 1, (3,), dtype=np.float32)
+    return TanhGaussianPolicy(obs_space, action_space, lambda _: 1e-3, net_arch=[8], **kwargs)
+
+
+def test_log_prob_matches_change_of_variables():
+    dist = TanhGaussianDistribution(2).proba_distribution(th.tensor([[0.3, -0.2]]), th.tensor([-0.5, 0.1]))
+    a = th.tensor([[0.4, -0.9]])
+    u = th.atanh(a)
+    expected = (th.distributions.Normal(th.tensor([[0.3, -0.2]]), th.tensor([-0.5, 0.1]).exp()).log_prob(u) - th.log(1 - a**2)).sum()
+    assert dist.log_prob(a).item() == pytest.approx(expected.item(), rel=1e-5)
+
+
+def test_log_prob_finite_at_and_beyond_bounds():
+    dist = TanhGaussianDistribution(1).proba_distribution(th.zeros(3, 1), th.zeros(1))
+    log_prob = dist.log_prob(th.tensor([[1.0], [-1.0], [1.5]]))
+    assert th.isfinite(log_prob).all()
+
+
+def test_samples_stay_strictly_inside_and_log_std_is_clamped():
+    dist = TanhGaussianDistribution(1, log_std_bounds=(-5.0, 2.0))
+    dist.proba_distribution(th.full((1000, 1), 30.0), th.full((1,), 10.0))  # far out: tanh saturates
+    assert dist.log_std.max().item() == 2.0
+    a = dist.sample()
+    assert (a.abs() <= 1 - ACTION_EPS).all()
+    # the log-prob recomputed from the stored action is the one of the sample itself
+    assert th.isfinite(dist.log_prob(a)).all()
+    assert th.isfinite(dist.entropy()).all()
+
+
+def test_entropy_estimate_close_to_monte_carlo():
+    th.manual_seed(0)
+    dist = TanhGaussianDistribution(1).proba_distribution(th.zeros(20000, 1), th.full((1,), math.log(0.5)))
+    mc = -dist.log_prob(dist.sample()).mean().item()
+    assert dist.entropy().mean().item() == pytest.approx(mc, abs=0.02)
+
+
+@pytest.mark.parametrize("state_dependent_std", [False, True])
+def test_policy_actions_within_any_box_bounds(state_dependent_std):
+    space = spaces.Box(np.array([-2.0, 0.0]), np.array([2.0, 10.0]), dtype=np.float32)
+    policy = _policy(space, state_dependent_std=state_dependent_std, log_std_init=1.0)
+    obs = np.random.default_rng(0).uniform(-1, 1, (500, 3)).astype(np.float32)
+    actions, _ = policy.predict(obs, deterministic=False)
+    assert (actions >= space.low).all() and (actions <= space.high).all()
+    assert actions[:, 1].std() > 1.0  # the bounds are used, not only [-1, 1]
+    assert hasattr(policy, "log_std") != state_dependent_std
+    # with a state-dependent std the initial std is exp(log_std_init), as with the vector
+    dist = policy.get_distribution(th.as_tensor(obs))
+    assert dist.log_std.mean().item() == pytest.approx(1.0, abs=0.1)
+
+
+def test_discrete_uses_categorical():
+    policy = _policy(spaces.Discrete(3))
+    assert isinstance(policy.action_dist, CategoricalDistribution) and not policy.squash_output
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="finite action bounds"):
+        _policy(spaces.Box(-np.inf, np.inf, (1,)))
+    with pytest.raises(ValueError, match="gSDE"):
+        _policy(spaces.Box(-1, 1, (1,)), use_sde=True)
+    with pytest.raises(ValueError, match="log_std_bounds"):
+        _policy(spaces.Box(-1, 1, (1,)), log_std_bounds=(1.0, -1.0))
+
+
+def test_usable_with_plain_ppo_and_as_alias(tmp_path):
+    env = gym.make("Pendulum-v1")
+    model = PPO(TanhGaussianPolicy, env, n_steps=64, batch_size=32, n_epochs=1, policy_kwargs=dict(net_arch=[8]), seed=0)
+    model.learn(64)
+    stored = model.rollout_buffer.actions
+    assert np.abs(stored).max() < 1.0  # stored in [-1, 1] strictly
+    model.save(tmp_path / "m")
+    loaded = PPO.load(tmp_path / "m")
+    obs = np.zeros((1, 3), dtype=np.float32)
+    assert np.array_equal(loaded.predict(obs, deterministic=True)[0], model.predict(obs, deterministic=True)[0])
+    assert PPOExpert.policy_aliases["TanhMlpPolicy"] is TanhGaussianPolicy

@@ -1,0 +1,293 @@
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch as th
+from gymnasium.wrappers import TimeLimit
+from stable_baselines3 import PPO
+from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.env_util import make_vec_env
+from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
+
+from sb3_aggrevated import PPOExpert
+from sb3_aggrevated.buffers import v_expert_advantages
+from sb3_aggrevated.experts import load_expert
+from sb3_aggrevated.schedules import ExponentialRolloutSchedule, LinearRolloutSchedule
+from tests.conftest import CountEnv, LinearVExpert, QuadraticQExpert, expert_path
+
+TINY = dict(n_steps=64, batch_size=32, n_epochs=2, policy_kwargs=dict(net_arch=[16]), seed=0)
+
+
+def _params(model):
+    return {k: v.clone() for k, v in model.policy.state_dict().items()}
+
+
+def _assert_same_params(a, b):
+    pa, pb = _params(a), _params(b)
+    assert pa.keys() == pb.keys()
+    for key in pa:
+        assert th.equal(pa[key], pb[key]), key
+
+
+def _unflatten(buffer, name):
+    """Buffer arrays are (n_steps * n_envs, ...) env-major after get(): back to (n_steps, n_envs, ...)."""
+    arr = buffer.__dict__[name]
+    return arr.reshape(buffer.n_envs, buffer.buffer_size, *arr.shape[1:]).swapaxes(0, 1)
+
+
+def _pendulum(n_envs=2, seed=0):
+    return make_vec_env("Pendulum-v1", n_envs=n_envs, seed=seed)
+
+
+@pytest.mark.parametrize("policy", ["MlpPolicy", "TanhMlpPolicy"])
+def test_without_expert_is_ppo_bitwise(policy):
+    from sb3_aggrevated import TanhGaussianPolicy
+
+    ppo = PPO(TanhGaussianPolicy if policy == "TanhMlpPolicy" else policy, _pendulum(), **TINY).learn(256)
+    ours = PPOExpert(policy, _pendulum(), **TINY).learn(256)
+    _assert_same_params(ppo, ours)
+
+
+def test_beta0_and_rl_handover_is_ppo_bitwise():
+    env = _pendulum()
+    expert = QuadraticQExpert(env.observation_space, env.action_space)
+    ppo = PPO("MlpPolicy", _pendulum(), **TINY).learn(256)
+    ours = PPOExpert("MlpPolicy", env, expert=expert, beta=0.0, handover=0.0, **TINY).learn(256)
+    _assert_same_params(ppo, ours)
+    assert ours.rollout_buffer.all_valid
+
+
+def test_beta0_and_rl_handover_is_ppo_bitwise_with_shared_expert(experts):
+    env = make_vec_env("Pendulum-v1", n_envs=2, seed=0, wrapper_class=None)
+    ppo = PPO("MlpPolicy", VecNormalize(_pendulum()), **TINY).learn(256)
+    path = expert_path(experts, "sac", "Pendulum-v1")
+    ours = PPOExpert("MlpPolicy", VecNormalize(env), expert=path, beta=0.0, handover=0.0, **TINY).learn(256)
+    _assert_same_params(ppo, ours)
+
+
+def test_beta1_executes_only_expert_actions():
+    env = DummyVecEnv([lambda: CountEnv(terminate_at=5)] * 2)
+    expert = LinearVExpert(env.observation_space, env.action_space, action=0.5)
+    model = PPOExpert("MlpPolicy", env, expert=expert, beta=1.0, beta_schedule="constant", **TINY)
+    model.learn(128)
+    buffer = model.rollout_buffer
+    assert buffer.expert_executed.all()
+    np.testing.assert_allclose(buffer.raw_rewards, 1.5)  # reward = 1 + executed action
+    # the learner's own sample (not the expert's action) is stored with its own log-prob
+    assert not np.allclose(buffer.actions, 0.5)
+    # a V-expert's TD errors score the executed (expert) action, so no step counts in the policy loss
+    assert buffer.policy_mask.sum() == 0
+
+
+def test_beta1_episode_return_matches_expert(experts):
+    env_id, seed = "Pendulum-v1", 3
+    path = expert_path(experts, "sac", env_id)
+    model = PPOExpert("MlpPolicy", make_vec_env(env_id, n_envs=1, seed=seed), expert=path, beta=1.0,
+                      beta_schedule="constant", n_steps=200, batch_size=50, n_epochs=1, policy_kwargs=dict(net_arch=[8]), seed=seed)
+    model.learn(200)  # SB3 seeds the env with the model's seed: the episode starts from reset(seed=seed)
+    learner_return = model.ep_info_buffer[0]["r"]
+    expert = load_expert(path)
+    eval_env = gym.make(env_id)
+    obs, _ = eval_env.reset(seed=seed)
+    total, done = 0.0, False
+    while not done:
+        obs, reward, terminated, truncated, _ = eval_env.step(expert.predict(obs[None])[0])
+        total += reward
+        done = terminated or truncated
+    assert learner_return == pytest.approx(total, abs=1e-3)
+
+
+def test_stored_log_prob_is_the_learners():
+    env = DummyVecEnv([lambda: CountEnv(terminate_at=5)] * 2)
+    expert = QuadraticQExpert(env.observation_space, env.action_space, action=0.5)
+    model = PPOExpert("TanhMlpPolicy", env, expert=expert, beta=1.0, beta_schedule="constant", **TINY)
+    model.learn(64)  # one rollout, one update after it: recompute against the rollout-time policy
+    buffer = model.rollout_buffer
+    # the first rollout's policy is gone after training; check the invariant on a fresh rollout instead
+    model.policy.set_training_mode(False)
+    from stable_baselines3.common.callbacks import CallbackList
+
+    cb = CallbackList([])
+    cb.init_callback(model)
+    model.collect_rollouts(model.env, cb, buffer, n_rollout_steps=64)
+    obs = th.as_tensor(buffer.observations.reshape(-1, 1))
+    acts = th.as_tensor(buffer.actions.reshape(-1, 1))
+    with th.no_grad():
+        _, log_prob, _ = model.policy.evaluate_actions(obs, acts)
+    np.testing.assert_allclose(log_prob.numpy(), buffer.log_probs.reshape(-1), rtol=1e-4, atol=1e-4)
+
+
+def test_q_expert_advantage_in_the_algorithm():
+    env = DummyVecEnv([lambda: CountEnv(terminate_at=4)] * 2)
+    expert = QuadraticQExpert(env.observation_space, env.action_space, action=0.5, slope=3.0)
+    model = PPOExpert("TanhMlpPolicy", env, expert=expert, beta=0.5, beta_schedule="constant", handover=1.0, **TINY)
+    model.learn(128)
+    buffer = model.rollout_buffer
+    assert 0 < buffer.expert_executed.mean() < 1
+    a_env = model._to_env_actions(buffer.actions.reshape(-1, 1)).reshape(-1)
+    # A* = Q*(s, a_learner) - Q*(s, pi*(s)) = -(a - 0.5)^2 at every step, expert-executed or not
+    np.testing.assert_allclose(buffer.advantages.reshape(-1), -((a_env - 0.5) ** 2), rtol=1e-5, atol=1e-6)
+    assert buffer.policy_mask.all()
+
+
+@pytest.mark.parametrize("lam", [0.0, 0.7])
+def test_v_expert_advantage_in_the_algorithm(lam):
+    # env 0 terminates at t = 3; env 1 is truncated by a time limit at t = 2
+    env = VecNormalize(DummyVecEnv([lambda: CountEnv(terminate_at=3), lambda: TimeLimit(CountEnv(terminate_at=50), 2)]))
+    expert = LinearVExpert(env.observation_space, env.action_space, slope=2.0, gamma=0.9)
+    model = PPOExpert("MlpPolicy", env, expert=expert, beta=0.0, handover=1.0, expert_gae_lambda=lam, **TINY)
+    model.learn(64)
+    buffer = model.rollout_buffer
+    # the expert saw raw observations only (step counts), never VecNormalize's
+    seen = np.concatenate([s.reshape(-1) for s in expert.seen])
+    assert np.array_equal(seen, np.round(seen)) and seen.max() >= 2
+    t = buffer.raw_observations[..., 0]
+    np.testing.assert_array_equal(t[:6, 0], [0, 1, 2, 0, 1, 2])
+    np.testing.assert_array_equal(t[:6, 1], [0, 1, 0, 1, 0, 1])
+    # raw rewards: 1 + executed action (the learner's, clipped), not VecNormalize's scaled ones
+    a_env = model._to_env_actions(_unflatten(buffer, "actions"))[..., 0]
+    np.testing.assert_allclose(buffer.raw_rewards, 1 + a_env, rtol=1e-5)
+    next_t = t + 1  # the terminal observation at episode ends, the next one otherwise
+    terminated = np.stack([t[:, 0] == 2, np.zeros(64, bool)], axis=1)
+    dones = np.stack([t[:, 0] == 2, t[:, 1] == 1], axis=1)
+    r = 1 + a_env
+    delta = r + 0.9 * 2 * next_t * ~terminated - 2 * t
+    assert delta[1, 1] == pytest.approx(r[1, 1] + 0.9 * 4 - 2)  # truncated: bootstraps from V*(terminal obs)
+    assert delta[2, 0] == pytest.approx(r[2, 0] - 4)  # terminated: no bootstrap
+    expected = delta if lam == 0 else v_expert_advantages(r, 2 * t, 2 * next_t, terminated, dones, 0.9, lam)
+    np.testing.assert_allclose(_unflatten(buffer, "advantages")[..., 0], expected, rtol=1e-4, atol=1e-4)
+
+
+def test_v_expert_masks_expert_executed_steps():
+    env = DummyVecEnv([lambda: CountEnv(terminate_at=4)] * 4)
+    expert = LinearVExpert(env.observation_space, env.action_space)
+    model = PPOExpert("MlpPolicy", env, expert=expert, beta=0.5, beta_schedule="constant", handover=0.5, **TINY)
+    model.learn(256)
+    buffer = model.rollout_buffer
+    mask = _unflatten(buffer, "policy_mask")[..., 0].astype(bool)
+    assert np.array_equal(mask, ~buffer.expert_executed)
+    assert np.all(_unflatten(buffer, "advantages")[..., 0][buffer.expert_executed] == 0)
+
+
+def test_episode_mixing_keeps_one_actor_per_episode():
+    env = DummyVecEnv([lambda: CountEnv(terminate_at=4)] * 4)
+    expert = LinearVExpert(env.observation_space, env.action_space)
+    model = PPOExpert("MlpPolicy", env, expert=expert, beta=0.5, beta_schedule="constant", mixing="episode", **TINY)
+    model.learn(64)
+    buffer = model.rollout_buffer
+    executed = buffer.expert_executed
+    starts = buffer.episode_starts.astype(bool)
+    for env_idx in range(4):
+        episodes = np.split(executed[:, env_idx], np.flatnonzero(starts[:, env_idx])[1:])
+        assert all(ep.all() or not ep.any() for ep in episodes)
+    assert 0 < executed.mean() < 1
+
+
+def test_schedules_advance_per_rollout_and_log():
+    env = DummyVecEnv([lambda: CountEnv(terminate_at=4)] * 2)
+    expert = QuadraticQExpert(env.observation_space, env.action_space)
+    logged = []
+
+    class Spy(BaseCallback):
+        def _on_step(self):
+            return True
+
+        def _on_rollout_end(self):
+            logged.append(dict(self.model.logger.name_to_value))
+
+    model = PPOExpert("MlpPolicy", env, expert=expert, beta=0.5, beta_decay=0.5, handover_start=1, handover_rollouts=2,
+                      bc_coef=0.1, **TINY)
+    model.learn(64 * 2 * 4, callback=Spy())
+    assert [round(d["rollout/beta"], 4) for d in logged] == [0.5, 0.25, 0.125, 0.0625]
+    assert [d["train/handover_weight"] for d in logged] == [1.0, 1.0, 0.5, 0.0]
+    for key in ("rollout/expert_fraction", "rollout/expert_adv_mean", "rollout/expert_adv_std", "rollout/expert_value_min"):
+        assert key in logged[0]
+    assert model._n_rollouts == 4
+
+
+def test_bc_term_pulls_towards_expert_action():
+    env = DummyVecEnv([lambda: CountEnv(terminate_at=4)] * 2)
+    expert = LinearVExpert(env.observation_space, env.action_space, action=0.8)
+    model = PPOExpert("TanhMlpPolicy", env, expert=expert, beta=0.0, handover=0.0, bc_coef=1.0, learning_rate=3e-3,
+                      n_steps=64, batch_size=32, n_epochs=5, policy_kwargs=dict(net_arch=[16]), seed=0)
+    model.learn(64 * 2 * 6)
+    action, _ = model.predict(np.array([[1.0]], dtype=np.float32), deterministic=True)
+    assert action[0, 0] == pytest.approx(0.8, abs=0.15)
+    assert np.abs(model.rollout_buffer.expert_actions).max() < 1.0  # stored strictly inside the tanh bounds
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        (dict(beta=1.5), ValueError, r"beta must lie in \[0.0, 1.0\]"),
+        (dict(beta=-0.1), ValueError, "beta must lie"),
+        (dict(beta_schedule="cosine"), ValueError, "Unknown schedule name"),
+        (dict(mixing="trajectory"), ValueError, "mixing must be one of"),
+        (dict(handover=2.0), ValueError, "handover must lie"),
+        (dict(bc_coef=-1.0), ValueError, "bc_coef must lie"),
+        (dict(handover_rollouts=0), ValueError, "handover_rollouts"),
+        (dict(expert="/nonexistent/sac/Pendulum-v1_1"), FileNotFoundError, "No expert found at /nonexistent"),
+    ],
+)
+def test_bad_input_fails_at_construction(kwargs, error, message):
+    kwargs = {"expert": None, **kwargs}
+    if kwargs["expert"] is None:
+        env = _pendulum()
+        kwargs["expert"] = QuadraticQExpert(env.observation_space, env.action_space)
+    with pytest.raises(error, match=message):
+        PPOExpert("MlpPolicy", _pendulum(), **kwargs, **TINY)
+
+
+def test_space_mismatch_fails_at_construction():
+    expert = QuadraticQExpert(gym.spaces.Box(-1, 1, (5,)), gym.spaces.Box(-1, 1, (1,)))
+    with pytest.raises(ValueError, match="observation space"):
+        PPOExpert("MlpPolicy", _pendulum(), expert=expert, **TINY)
+
+
+@pytest.mark.parametrize("kind", ["q", "v"])
+def test_non_finite_expert_stops_before_any_update(kind):
+    env = DummyVecEnv([lambda: CountEnv(terminate_at=4)] * 2)
+
+    class Broken(QuadraticQExpert if kind == "q" else LinearVExpert):
+        def value(self, obs):
+            out = super().value(obs)
+            out[:3] = np.nan
+            out[3] = np.inf
+            return out
+
+    model = PPOExpert("MlpPolicy", env, expert=Broken(env.observation_space, env.action_space), **TINY)
+    before = _params(model)
+    with pytest.raises(ValueError, match="gave 4 non-finite values"):
+        model.learn(256)
+    after = _params(model)
+    assert all(th.equal(before[k], after[k]) for k in before)
+
+
+def test_save_load_without_expert_and_continue(tmp_path, experts):
+    path = expert_path(experts, "sac", "Pendulum-v1")
+    beta = ExponentialRolloutSchedule(0.5, 0.5, stop=10)
+    model = PPOExpert("TanhMlpPolicy", _pendulum(), expert=path, beta=beta, handover=LinearRolloutSchedule(1.0, 0.0, 3), **TINY)
+    model.learn(256)
+    model.save(tmp_path / "ppo_expert")
+    PPO("MlpPolicy", _pendulum(), **TINY).save(tmp_path / "ppo")
+    size_ours = (tmp_path / "ppo_expert.zip").stat().st_size
+    size_ppo = (tmp_path / "ppo.zip").stat().st_size
+    assert size_ours < size_ppo + 20_000  # the expert (hundreds of kB) is not inside
+
+    loaded = PPOExpert.load(tmp_path / "ppo_expert")
+    assert loaded.expert is None and loaded._n_rollouts == 2
+    assert loaded._beta_fn == beta and loaded._handover_fn == LinearRolloutSchedule(1.0, 0.0, 3)
+    obs = np.zeros((1, 3), dtype=np.float32)
+    assert np.array_equal(loaded.predict(obs, deterministic=True)[0], model.predict(obs, deterministic=True)[0])
+
+    resumed = PPOExpert.load(tmp_path / "ppo_expert", env=_pendulum(), expert=path)
+    assert resumed.expert.kind == "q" and resumed.expert_id == str(path)
+    resumed.learn(256, reset_num_timesteps=False)
+    assert resumed._n_rollouts == 4 and resumed.num_timesteps == 512
+
+
+def test_discrete_q_expert_runs(experts):
+    path = expert_path(experts, "dqn", "CartPole-v1")
+    model = PPOExpert("MlpPolicy", make_vec_env("CartPole-v1", n_envs=2, seed=0), expert=path, bc_coef=0.1, **TINY)
+    model.learn(256)
+    assert model.rollout_buffer.expert_executed.any()
+    assert set(np.unique(model.rollout_buffer.expert_actions)) <= {0.0, 1.0}

@@ -1,0 +1,67 @@
+import pickle
+
+import cloudpickle
+import pytest
+
+from sb3_aggrevated.schedules import (
+    ConstantRolloutSchedule,
+    ExponentialRolloutSchedule,
+    InverseRolloutSchedule,
+    LinearRolloutSchedule,
+    make_rollout_schedule,
+)
+
+
+def test_values():
+    assert [ConstantRolloutSchedule(0.3)(n) for n in range(3)] == [0.3, 0.3, 0.3]
+    assert ConstantRolloutSchedule(0.3, stop=2)(2) == 0.0
+    lin = LinearRolloutSchedule(1.0, 0.0, n_rollouts=4, delay=2)
+    assert [lin(n) for n in range(8)] == [1.0, 1.0, 1.0, 0.75, 0.5, 0.25, 0.0, 0.0]
+    exp = ExponentialRolloutSchedule(0.5, 0.8, stop=3)
+    assert [exp(n) for n in range(4)] == pytest.approx([0.5, 0.4, 0.32, 0.0])
+    inv = InverseRolloutSchedule(1.0)
+    assert [inv(n) for n in range(3)] == pytest.approx([1.0, 0.5, 1 / 3])
+
+
+def test_make_from_names():
+    assert make_rollout_schedule(0.5, "exponential", decay=0.5)(2) == 0.125
+    assert make_rollout_schedule(1.0, "linear", n_rollouts=2)(1) == 0.5
+    assert make_rollout_schedule(1.0, "inverse")(3) == 0.25
+    assert make_rollout_schedule(0.2, "constant", n_rollouts=1)(1) == 0.0
+    ready = LinearRolloutSchedule(1.0, 0.0, 3)
+    assert make_rollout_schedule(ready, "exponential") is ready
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda: ConstantRolloutSchedule(1.5), r"\[0.0, 1.0\]"),
+        (lambda: ConstantRolloutSchedule(-0.1), r"\[0.0, 1.0\]"),
+        (lambda: ExponentialRolloutSchedule(0.5, 1.2), "decay"),
+        (lambda: LinearRolloutSchedule(1.0, 0.0, 0), "n_rollouts"),
+        (lambda: make_rollout_schedule(0.5, "cosine"), "Unknown schedule name 'cosine'"),
+        (lambda: make_rollout_schedule(0.5, "linear"), "length in rollouts"),
+        (lambda: make_rollout_schedule(lambda n: 0.5), "lambdas"),
+        (lambda: make_rollout_schedule(float("nan")), "finite"),
+        (lambda: make_rollout_schedule("0.5"), "number"),
+    ],
+)
+def test_bad_input(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_out_of_range_at_call():
+    class Bad(ConstantRolloutSchedule):
+        def value(self, n):
+            return 2.0
+
+    with pytest.raises(ValueError, match="rollout 0"):
+        Bad(0.5)(0)
+
+
+@pytest.mark.parametrize("dumps", [pickle.dumps, cloudpickle.dumps])
+def test_pickle_roundtrip(dumps):
+    schedule = LinearRolloutSchedule(1.0, 0.0, n_rollouts=4, delay=2)
+    restored = pickle.loads(dumps(schedule))
+    assert restored == schedule and restored(3) == 0.75
