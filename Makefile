@@ -26,3 +26,9 @@ test: install
 lint: install
 	$(PY) -m pip install -q ruff
 	$(PY) -m ruff check sb3_aggrevated tests benchmarks
+
+# The main job: PPOExpert through rl_zoo3 on Pendulum-v1 with the expert shipped in the package (offline),
+# then the learner's and the expert's returns on the same evaluation episodes.
+run: install
+	$(PY) -m rl_zoo3.train --algo ppo_expert --env Pendulum-v1 -f logs --seed 1 --eval-freq -1 --device cpu
+	$(PY) -m sb3_aggrevated.evaluate --env Pendulum-v1 -f logs -n 10

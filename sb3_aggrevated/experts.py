@@ -18,6 +18,7 @@ import contextlib
 import json
 import os
 import random
+import re
 import sys
 import warnings
 import zipfile
@@ -38,6 +39,9 @@ from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 from sb3_aggrevated.safe_pickle import UnsafePickleError, safe_loads
 
 __all__ = [
+    "EXPERTS_ENV_VAR",
+    "resolve_expert_source",
+    "download_expert_from_hub",
     "Expert",
     "SB3Expert",
     "ObsNormalizer",
@@ -90,6 +94,12 @@ _SAFE_DEFAULTS: dict[str, Any] = {
     "ep_success_buffer": None,
     "action_noise": None,
 }
+
+#: Environment variable naming a local folder of experts in RL Zoo layout (``ALGO/ENV_1/``).
+EXPERTS_ENV_VAR = "SB3_AGGREVATED_EXPERTS"
+#: Prefix of the experts shipped inside this package (trained by the project, see ``recipes/``).
+EMBEDDED_PREFIX = "embedded/"
+_HUB_ID = re.compile(r"^(?P<org>[A-Za-z0-9][\w.-]*)/(?P<algo>[a-z0-9_]+)-(?P<env>[A-Za-z0-9][\w.:-]*)$")
 
 _HOW_TO_GET = (
     "Download an RL Zoo agent with `python -m rl_zoo3.load_from_hub --algo ALGO --env ENV -orga sb3 -f DIR` "
@@ -536,6 +546,109 @@ def resolve_expert_files(source: str | os.PathLike) -> tuple[Path, Path | None, 
     return zip_path, vec_path, algo_hint
 
 
+def embedded_experts_dir() -> Path:
+    """Folder of the experts shipped with the package (``embedded/NAME`` references)."""
+    return Path(__file__).parent / "data" / "experts"
+
+
+def _latest_run(folder: Path, algo: str, env_id: str) -> Path | None:
+    runs = [p for p in (folder / algo).glob(f"{env_id}_*") if p.is_dir() and p.name[len(env_id) + 1 :].isdigit()]
+    return max(runs, key=lambda p: int(p.name[len(env_id) + 1 :])) if runs else None
+
+
+def download_expert_from_hub(repo_id: str) -> Path:
+    """
+    Fetch an expert (model zip, ``vec_normalize.pkl``, config) from the Hugging Face Hub through
+    ``huggingface_hub``'s cache: a second call, and a call with ``HF_HUB_OFFLINE=1``, use the cache.
+
+    :param repo_id: e.g. ``"sb3/ppo-BipedalWalkerHardcore-v3"``
+    :return: the local snapshot folder
+    """
+    from huggingface_hub import constants, snapshot_download
+
+    try:
+        return Path(snapshot_download(repo_id, allow_patterns=["*.zip", "*.pkl", "*.yml", "*.json"]))
+    except Exception as err:  # offline, not cached, no such repo: say where we looked and how to fix it
+        raise FileNotFoundError(
+            f"Could not get the expert {repo_id!r} from the Hugging Face Hub ({type(err).__name__}: {err}); "
+            f"it is not in the local Hub cache {constants.HF_HUB_CACHE} either"
+        ) from err
+
+
+def resolve_expert_source(reference: str | os.PathLike) -> tuple[Path, str | None]:
+    """
+    Find an expert given by reference, in this order:
+
+    1. the folder named by ``$SB3_AGGREVATED_EXPERTS`` (RL Zoo layout: a Hub id ``sb3/ALGO-ENV`` maps to
+       ``ALGO/ENV_N`` there, the latest N; other references are taken relative to it),
+    2. a path (a model zip or a folder),
+    3. ``embedded/NAME``: an expert shipped with this package,
+    4. a Hugging Face Hub id (``ORG/ALGO-ENV``), downloaded once and cached.
+
+    :param reference: the reference
+    :return: (local path, algo name where the reference tells it)
+    """
+    ref = str(reference)
+    hub = _HUB_ID.match(ref)
+    algo_hint = hub.group("algo") if hub and hub.group("algo") in EXPERT_ALGOS else None
+    looked = []
+    folder = os.environ.get(EXPERTS_ENV_VAR)
+    if folder:
+        candidates = [Path(folder) / ref]
+        if hub:
+            latest = _latest_run(Path(folder), hub.group("algo"), hub.group("env"))
+            candidates.insert(0, latest or Path(folder) / hub.group("algo") / f"{hub.group('env')}_1")
+        for candidate in candidates:
+            if candidate.exists():
+                return candidate, algo_hint
+        looked.append(f"${EXPERTS_ENV_VAR} ({', '.join(str(c) for c in candidates)})")
+    else:
+        looked.append(f"${EXPERTS_ENV_VAR} (not set)")
+    path = Path(ref).expanduser()
+    if path.exists():
+        return path, algo_hint
+    looked.append(f"the path {path.absolute()}")
+    if ref.startswith(EMBEDDED_PREFIX):
+        embedded = embedded_experts_dir() / ref[len(EMBEDDED_PREFIX) :]
+        if embedded.exists():
+            return embedded, algo_hint
+        names = sorted(p.name for p in embedded_experts_dir().glob("*")) if embedded_experts_dir().is_dir() else []
+        looked.append(f"the embedded experts (available: {', '.join(names) or 'none'})")
+    elif hub:
+        try:
+            return download_expert_from_hub(ref), algo_hint
+        except FileNotFoundError as err:
+            looked.append(str(err))
+    raise FileNotFoundError(
+        f"No expert found for {ref!r}. Looked in: " + "; ".join(looked) + f". {_HOW_TO_GET} "
+        f"Then set {EXPERTS_ENV_VAR}=DIR or pass the folder's path."
+    )
+
+
+def _needs_vec_normalize(zip_path: Path) -> bool:
+    """Whether the RL Zoo config beside a model says it was trained with ``normalize: true``."""
+    import yaml
+
+    for config in (zip_path.parent / zip_path.stem / "config.yml", zip_path.parent / "config.yml"):
+        if not config.is_file():
+            continue
+
+        class _Loader(yaml.SafeLoader):
+            pass
+
+        _Loader.add_constructor(
+            "tag:yaml.org,2002:python/object/apply:collections.OrderedDict",
+            lambda loader, node: dict(loader.construct_sequence(node.value[0], deep=True)),
+        )
+        try:
+            hyperparams = yaml.load(config.read_text(), Loader=_Loader)  # noqa: S506 (safe loader + one tag)
+        except yaml.YAMLError:
+            return False
+        normalize = hyperparams.get("normalize", False) if isinstance(hyperparams, dict) else False
+        return bool(normalize) and str(normalize).lower() != "false"
+    return False
+
+
 def load_expert(
     source: Any,
     env: VecEnv | Any | None = None,
@@ -549,7 +662,8 @@ def load_expert(
     Turn ``source`` into an :class:`Expert`.
 
     :param source: an :class:`Expert` (or any object with its interface), an SB3 model, a path to a model
-        zip, or a folder in RL Zoo layout (``ALGO/ENV_1/``)
+        zip, a folder in RL Zoo layout (``ALGO/ENV_1/``), ``embedded/NAME`` or a Hub id (see
+        :func:`resolve_expert_source` for the order in which references are looked up)
     :param env: the env the expert will act in (a VecEnv or gymnasium env); its spaces are checked
         against the expert's
     :param algo: RL Zoo name of the expert's algorithm (inferred from the folder layout or the zip)
@@ -573,18 +687,26 @@ def load_expert(
             name=type(source).__name__,
         )
     elif isinstance(source, (str, os.PathLike)):
-        zip_path, vec_path, algo_hint = resolve_expert_files(source)
-        model = load_sb3_model(zip_path, algo or algo_hint, obs_space, act_space, device=device, trusted=trusted)
+        path, ref_algo = resolve_expert_source(source)
+        zip_path, vec_path, algo_hint = resolve_expert_files(path)
         if isinstance(vec_normalize, VecNormalize):
             vec = vec_normalize
         else:
             vec_file = vec_normalize if vec_normalize is not None else vec_path
+            if vec_file is None and _needs_vec_normalize(zip_path):
+                raise FileNotFoundError(
+                    f"The expert {zip_path} was trained with VecNormalize (normalize: true in its config.yml) but no "
+                    f"vecnormalize.pkl was found beside it ({zip_path.parent / zip_path.stem / 'vecnormalize.pkl'}). "
+                    "Without its statistics it sees wrongly scaled observations. Copy the file there, or pass "
+                    "vec_normalize=PATH (expert_kwargs=dict(vec_normalize=PATH) for PPOExpert)."
+                )
             vec = load_vec_normalize(vec_file, trusted) if vec_file is not None else None
+        model = load_sb3_model(zip_path, algo or algo_hint or ref_algo, obs_space, act_space, device=device, trusted=trusted)
         expert = SB3Expert(
             model,
             ObsNormalizer.from_vec_normalize(vec) if vec is not None else None,
             _value_scale(vec),
-            name=str(source),
+            name=str(source) if Path(source) == path else f"{source} ({path})",
         )
     else:
         expert = source

@@ -67,7 +67,8 @@ class PPOExpert(PPO):
     - **hand-over**: the policy loss uses ``w_n * A* + (1 - w_n) * A_GAE`` (A* rescaled to the learner's
       advantage units), ``w_n`` going from 1 to 0; the learner's value function is always trained on
       the returns of the executed trajectories.
-    - optional **behaviour cloning**: ``bc_coef_n * -log pi(a*|s)`` at the visited states.
+    - optional **behaviour cloning** (DAgger / kickstarting): ``bc_coef_n * -log pi(a*|s)`` at the visited
+      states, by default scaled by the hand-over weight.
 
     With ``expert=None``, or ``beta = 0``, weight 0 and ``bc_coef = 0``, the update is PPO's exactly.
 
@@ -92,6 +93,8 @@ class PPOExpert(PPO):
     :param handover_rollouts: rollouts over which the weight then goes linearly from 1 to 0
     :param handover: the hand-over weight as a number or a RolloutSchedule (overrides the two above)
     :param bc_coef: coefficient of the behaviour-cloning loss (a number or a RolloutSchedule)
+    :param bc_follows_handover: multiply ``bc_coef`` by the hand-over weight, so that cloning fades out with
+        the expert's advantage and the learner is free to improve past the expert
     :param expert_kwargs: keyword arguments for :func:`~sb3_aggrevated.experts.load_expert`
         (``algo``, ``vec_normalize``, ``device``, ``trusted``)
     """
@@ -135,6 +138,7 @@ class PPOExpert(PPO):
         handover_rollouts: int = 10,
         handover: float | RolloutSchedule | None = None,
         bc_coef: float | RolloutSchedule = 0.0,
+        bc_follows_handover: bool = True,
         expert_kwargs: dict[str, Any] | None = None,
         stats_window_size: int = 100,
         tensorboard_log: str | None = None,
@@ -187,6 +191,7 @@ class PPOExpert(PPO):
         self.handover_rollouts = handover_rollouts
         self.handover = handover
         self.bc_coef = bc_coef
+        self.bc_follows_handover = bc_follows_handover
         self.expert_kwargs = expert_kwargs or {}
         #: number of rollouts collected so far: the index of every schedule of this class
         self._n_rollouts = 0
@@ -436,6 +441,8 @@ class PPOExpert(PPO):
         n = self._n_rollouts
         weight = self._handover_fn(n) if self.expert is not None else 0.0
         self._bc_coef_now = self._bc_coef_fn(n) if self.expert is not None else 0.0
+        if self.bc_follows_handover:
+            self._bc_coef_now *= weight
         learner_valid = ~buffer.expert_executed
         self.logger.record("rollout/beta", beta)
         self.logger.record("rollout/expert_fraction", float(buffer.expert_executed.mean()))

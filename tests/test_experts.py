@@ -86,6 +86,38 @@ def test_missing_expert_file(tmp_path):
         load_expert(tmp_path / "empty")
 
 
+def test_expert_trained_with_normalize_needs_its_vecnormalize(experts, tmp_path):
+    dst = tmp_path / "ppo" / "BipedalWalker-v3_1"
+    shutil.copytree(expert_path(experts, "ppo", "BipedalWalker-v3"), dst)
+    (dst / "BipedalWalker-v3" / "vecnormalize.pkl").unlink()
+    with pytest.raises(FileNotFoundError, match="trained with VecNormalize.*vecnormalize.pkl"):
+        load_expert(dst, gym.make("BipedalWalker-v3"))
+
+
+def test_references_resolve_env_var_folder_then_path(experts, monkeypatch, tmp_path):
+    monkeypatch.setenv("SB3_AGGREVATED_EXPERTS", str(experts))
+    # a Hub id maps to ALGO/ENV_N in the folder
+    expert = load_expert("sb3/sac-Pendulum-v1", gym.make("Pendulum-v1"))
+    assert expert.kind == "q" and "sac/Pendulum-v1_1" in expert.name
+    monkeypatch.setenv("SB3_AGGREVATED_EXPERTS", str(tmp_path))
+    assert load_expert(str(expert_path(experts, "sac", "Pendulum-v1")), gym.make("Pendulum-v1")).kind == "q"
+
+
+def test_missing_reference_names_every_place_looked(monkeypatch, tmp_path):
+    monkeypatch.setenv("SB3_AGGREVATED_EXPERTS", str(tmp_path))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+    import huggingface_hub.constants
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    with pytest.raises(FileNotFoundError) as info:
+        load_expert("sb3/sac-Pendulum-v1")
+    message = str(info.value)
+    for part in ("SB3_AGGREVATED_EXPERTS", "sac/Pendulum-v1_1", "the path", "Hugging Face Hub", "load_from_hub"):
+        assert part in message
+
+
 def test_corrupt_zip(tmp_path):
     bad = tmp_path / "bad.zip"
     bad.write_bytes(b"not a zip")
@@ -151,7 +183,7 @@ def test_malicious_vecnormalize_and_zip_execute_nothing(experts, tmp_path, monke
     with zipfile.ZipFile(zpath, "w") as archive:
         for name, content in members.items():
             archive.writestr(name, content)
-    (dst / "BipedalWalker-v3" / "vecnormalize.pkl").unlink()
+    shutil.copy(src / "BipedalWalker-v3" / "vecnormalize.pkl", dst / "BipedalWalker-v3" / "vecnormalize.pkl")
     with pytest.raises(UnsafePickleError):
         load_expert(dst, gym.make("BipedalWalker-v3"))
     assert not (tmp_path / "PWNED").exists()

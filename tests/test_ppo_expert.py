@@ -207,7 +207,7 @@ def test_schedules_advance_per_rollout_and_log():
 def test_bc_term_pulls_towards_expert_action():
     env = DummyVecEnv([lambda: CountEnv(terminate_at=4)] * 2)
     expert = LinearVExpert(env.observation_space, env.action_space, action=0.8)
-    model = PPOExpert("TanhMlpPolicy", env, expert=expert, beta=0.0, handover=0.0, bc_coef=1.0, learning_rate=3e-3,
+    model = PPOExpert("TanhMlpPolicy", env, expert=expert, beta=0.0, handover=0.0, bc_coef=1.0, bc_follows_handover=False, learning_rate=3e-3,
                       n_steps=64, batch_size=32, n_epochs=5, policy_kwargs=dict(net_arch=[16]), seed=0)
     model.learn(64 * 2 * 6)
     action, _ = model.predict(np.array([[1.0]], dtype=np.float32), deterministic=True)
@@ -225,7 +225,7 @@ def test_bc_term_pulls_towards_expert_action():
         (dict(handover=2.0), ValueError, "handover must lie"),
         (dict(bc_coef=-1.0), ValueError, "bc_coef must lie"),
         (dict(handover_rollouts=0), ValueError, "handover_rollouts"),
-        (dict(expert="/nonexistent/sac/Pendulum-v1_1"), FileNotFoundError, "No expert found at /nonexistent"),
+        (dict(expert="/nonexistent/sac/Pendulum-v1_1"), FileNotFoundError, "No expert found for '/nonexistent"),
     ],
 )
 def test_bad_input_fails_at_construction(kwargs, error, message):

@@ -1,0 +1,285 @@
+"""
+PPOExpert against PPO (and against the expert), side by side.
+
+Both algorithms get the same env, seeds, budget, VecNormalize and PPO hyperparameters (the
+``hyperparams/ppo_expert.yml`` entry of the env, minus the expert keys for PPO); they differ only in
+the expert. Each (algo, seed) run is a process with one torch thread; runs of the same seed go in
+parallel, so both algorithms see the same machine load and their frames per second compare as a ratio.
+
+Writes ``OUT/runs/*.json`` (learning curves), ``OUT/results.md`` (table, with this command) and
+``OUT/curves.png`` (mean and min-max over seeds, the expert's return as a line).
+
+Example::
+
+    python benchmarks/compare.py --env Pendulum-v1 --seeds 1 2 3 --n-timesteps 30000 --eval-freq 2048 --out docs/bench/pendulum
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import shlex
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+EXPERT_KEYS = (
+    "expert",
+    "beta",
+    "beta_schedule",
+    "beta_decay",
+    "beta_rollouts",
+    "mixing",
+    "expert_deterministic",
+    "expert_gae_lambda",
+    "handover_start",
+    "handover_rollouts",
+    "handover",
+    "bc_coef",
+    "bc_follows_handover",
+    "expert_kwargs",
+)
+ZOO_KEYS = ("n_envs", "n_timesteps", "normalize", "policy")
+EVAL_SEED_BASE = 100_000  # evaluation seeds are never training or tuning seeds
+
+
+def load_entry(conf: str | None, env_id: str, overrides: list[str]) -> dict[str, Any]:
+    from sb3_aggrevated.zoo import hyperparams_path
+
+    entries = yaml.safe_load(Path(conf or hyperparams_path()).read_text())
+    if env_id not in entries:
+        raise SystemExit(f"No entry for {env_id} in {conf or hyperparams_path()}")
+    entry = dict(entries[env_id])
+    for item in overrides:
+        key, value = item.split("=", 1)
+        entry[key] = yaml.safe_load(value)
+    return entry
+
+
+def _schedule(value: Any) -> Any:
+    from rl_zoo3.utils import linear_schedule
+
+    if isinstance(value, str) and value.startswith("lin_"):
+        return linear_schedule(float(value[4:]))
+    return value
+
+
+def build(algo: str, env_id: str, entry: dict[str, Any], seed: int):
+    """The model and its eval env, as rl_zoo3 would build them for this entry."""
+    import torch as th
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.env_util import make_vec_env
+    from stable_baselines3.common.vec_env import VecNormalize
+
+    from sb3_aggrevated import PPOExpert, TanhGaussianPolicy
+
+    th.set_num_threads(1)
+    hp = {k: v for k, v in entry.items() if k not in ZOO_KEYS}
+    for key in ("learning_rate", "clip_range"):
+        if key in hp:
+            hp[key] = _schedule(hp[key])
+    if isinstance(hp.get("policy_kwargs"), str):
+        hp["policy_kwargs"] = eval(hp["policy_kwargs"], {"nn": th.nn, "th": th, "dict": dict})  # as rl_zoo3 does
+    env = make_vec_env(env_id, n_envs=entry.get("n_envs", 1), seed=seed)
+    eval_env = make_vec_env(env_id, n_envs=1, seed=EVAL_SEED_BASE + seed)
+    if entry.get("normalize"):
+        env = VecNormalize(env, gamma=hp.get("gamma", 0.99))
+        eval_env = VecNormalize(eval_env, training=False, norm_reward=False)
+    policy = entry.get("policy", "MlpPolicy")
+    if algo == "ppo":
+        hp = {k: v for k, v in hp.items() if k not in EXPERT_KEYS}
+        model = PPO(TanhGaussianPolicy if policy == "TanhMlpPolicy" else policy, env, seed=seed, device="cpu", **hp)
+    else:
+        model = PPOExpert(policy, env, seed=seed, device="cpu", **hp)
+    return model, eval_env
+
+
+def evaluate(model, eval_env, n_episodes: int) -> tuple[float, float]:
+    from stable_baselines3.common.evaluation import evaluate_policy
+    from stable_baselines3.common.vec_env import sync_envs_normalization
+
+    sync_envs_normalization(model.get_env(), eval_env)
+    eval_env.seed(EVAL_SEED_BASE)  # the same episodes at every point and for every algorithm
+    mean, std = evaluate_policy(model, eval_env, n_eval_episodes=n_episodes, deterministic=True)
+    return float(mean), float(std)
+
+
+def evaluate_expert(env_id: str, entry: dict[str, Any], n_episodes: int) -> dict[str, float]:
+    """The expert's own return on the same evaluation episodes (raw observations, its own normalisation)."""
+    from stable_baselines3.common.env_util import make_vec_env
+
+    from sb3_aggrevated.experts import load_expert
+
+    env = make_vec_env(env_id, n_envs=1)
+    expert = load_expert(entry["expert"], env, **(entry.get("expert_kwargs") or {}))
+    env.seed(EVAL_SEED_BASE)
+    returns, obs, total = [], env.reset(), 0.0
+    while len(returns) < n_episodes:
+        obs, reward, done, _ = env.step(expert.predict(obs, deterministic=True))
+        total += float(reward[0])
+        if done[0]:
+            returns.append(total)
+            total = 0.0
+    return {"mean": float(np.mean(returns)), "std": float(np.std(returns)), "n_episodes": n_episodes}
+
+
+def run_one(job: dict[str, Any]) -> dict[str, Any]:
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    algo, env_id, seed, entry = job["algo"], job["env_id"], job["seed"], job["entry"]
+    model, eval_env = build(algo, env_id, entry, seed)
+
+    class Evaluate(BaseCallback):
+        """Evaluates every eval_freq env steps inside one learn() call (schedules see the whole budget)."""
+
+        def __init__(self):
+            super().__init__()
+            self.curve: list = []
+            self.next_eval = job["eval_freq"]
+            self.eval_time = 0.0
+
+        def _evaluate(self) -> None:
+            start = time.perf_counter()
+            mean, std = evaluate(self.model, eval_env, job["eval_episodes"])
+            self.eval_time += time.perf_counter() - start
+            self.curve.append((self.model.num_timesteps, mean, std))
+            print(f"[{algo} seed {seed}] {self.model.num_timesteps} steps: {mean:.1f} +- {std:.1f}", flush=True)
+
+        def _on_training_start(self) -> None:
+            self._evaluate()
+
+        def _on_step(self) -> bool:
+            return True
+
+        def _on_rollout_end(self) -> None:
+            if self.model.num_timesteps >= self.next_eval:
+                self._evaluate()
+                while self.next_eval <= self.model.num_timesteps:
+                    self.next_eval += job["eval_freq"]
+
+    callback = Evaluate()
+    start = time.perf_counter()
+    model.learn(job["n_timesteps"], callback=callback)
+    train_time = time.perf_counter() - start - callback.eval_time
+    if callback.curve[-1][0] != model.num_timesteps:
+        callback._evaluate()
+    result = {"algo": algo, "env_id": env_id, "seed": seed, "curve": callback.curve, "fps": model.num_timesteps / train_time}
+    Path(job["out"], "runs").mkdir(parents=True, exist_ok=True)
+    Path(job["out"], "runs", f"{algo}_seed{seed}.json").write_text(json.dumps(result))
+    return result
+
+
+def steps_to(curve: list, threshold: float) -> int | None:
+    return next((int(steps) for steps, mean, _ in curve if mean >= threshold), None)
+
+
+def report(out: Path, env_id: str, results: list[dict], expert: dict, threshold: float, command: str) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    algos = sorted({r["algo"] for r in results}, key=lambda a: a != "ppo_expert")
+    lines = [
+        f"# {env_id}: PPOExpert vs PPO",
+        "",
+        f"Command: `{command}`",
+        "",
+        f"Expert on the same evaluation episodes: {expert['mean']:.1f} +- {expert['std']:.1f} ({expert['n_episodes']} episodes).",
+        f"Threshold: {threshold:.1f}. Deterministic evaluation, {results[0]['eval_episodes']} episodes per point.",
+        "",
+        "| algo | seeds | final return (mean +- std over seeds) | steps to threshold (per seed) | median steps | fps |",
+        "|---|---|---|---|---|---|",
+    ]
+    medians = {}
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for algo in algos:
+        runs = sorted((r for r in results if r["algo"] == algo), key=lambda r: r["seed"])
+        finals = [r["curve"][-1][1] for r in runs]
+        reach = [steps_to(r["curve"], threshold) for r in runs]
+        reached = [s for s in reach if s is not None]
+        medians[algo] = float(np.median(reached)) if len(reached) == len(reach) else None
+        fps = np.mean([r["fps"] for r in runs])
+        lines.append(
+            f"| {algo} | {', '.join(str(r['seed']) for r in runs)} | {np.mean(finals):.1f} +- {np.std(finals):.1f} | "
+            f"{', '.join('not reached' if s is None else str(s) for s in reach)} | "
+            f"{'n/a' if medians[algo] is None else int(medians[algo])} | {fps:.0f} |"
+        )
+        steps = np.array([p[0] for p in runs[0]["curve"]])
+        n = min(len(r["curve"]) for r in runs)
+        means = np.array([[p[1] for p in r["curve"][:n]] for r in runs])
+        ax.plot(steps[:n], means.mean(axis=0), label=algo)
+        ax.fill_between(steps[:n], means.min(axis=0), means.max(axis=0), alpha=0.2)
+    ax.axhline(expert["mean"], color="k", linestyle="--", label="expert")
+    ax.set_xlabel("env steps")
+    ax.set_ylabel("return (deterministic eval)")
+    ax.set_title(env_id)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(out / "curves.png", dpi=100)
+    fps_by_algo = {a: np.mean([r["fps"] for r in results if r["algo"] == a]) for a in algos}
+    lines.append("")
+    if "ppo" in fps_by_algo and "ppo_expert" in fps_by_algo:
+        lines.append(f"FPS ratio PPOExpert / PPO (same run, same load): {fps_by_algo['ppo_expert'] / fps_by_algo['ppo']:.2f}.")
+    if medians.get("ppo") and medians.get("ppo_expert"):
+        lines.append(f"Median steps to threshold, PPOExpert / PPO: {medians['ppo_expert'] / medians['ppo']:.3f}.")
+    lines.append("")
+    lines.append("![curves](curves.png)")
+    text = "\n".join(lines) + "\n"
+    (out / "results.md").write_text(text)
+    return text
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--env", required=True)
+    parser.add_argument("--algos", nargs="+", default=["ppo_expert", "ppo"], choices=["ppo_expert", "ppo"])
+    parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
+    parser.add_argument("--n-timesteps", type=int, required=True)
+    parser.add_argument("--eval-freq", type=int, required=True, help="env steps between evaluations")
+    parser.add_argument("--eval-episodes", type=int, default=10)
+    parser.add_argument("--threshold", type=float, default=None, help="return to reach (default: the expert's mean)")
+    parser.add_argument("--conf", default=None, help="hyperparameter YAML (default: the packaged ppo_expert.yml)")
+    parser.add_argument("--params", nargs="*", default=[], help="overrides key=value (YAML values), for both algorithms")
+    parser.add_argument("--n-jobs", type=int, default=2)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--report-only", action="store_true", help="rebuild the report from OUT/runs")
+    args = parser.parse_args()
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    entry = load_entry(args.conf, args.env, args.params)
+    expert_file = out / "expert.json"
+    if args.report_only and expert_file.is_file():
+        expert = json.loads(expert_file.read_text())
+    else:
+        expert = evaluate_expert(args.env, entry, max(args.eval_episodes, 20))
+        expert_file.write_text(json.dumps(expert))
+    print(f"expert: {expert}", flush=True)
+    jobs = [
+        dict(algo=a, env_id=args.env, seed=s, entry=entry, n_timesteps=args.n_timesteps, eval_freq=args.eval_freq,
+             eval_episodes=args.eval_episodes, out=str(out))
+        for s in args.seeds
+        for a in args.algos
+    ]
+    if args.report_only:
+        results = [json.loads(p.read_text()) for p in sorted((out / "runs").glob("*.json"))]
+    else:
+        with mp.get_context("spawn").Pool(args.n_jobs) as pool:
+            results = pool.map(run_one, jobs, chunksize=1)
+    for r in results:
+        r["eval_episodes"] = args.eval_episodes
+    command = "python benchmarks/compare.py " + " ".join(shlex.quote(a) for a in sys.argv[1:] if a != "--report-only")
+    threshold = args.threshold if args.threshold is not None else expert["mean"]
+    print(report(out, args.env, results, expert, threshold, command))
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    main()

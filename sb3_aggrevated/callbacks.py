@@ -1,0 +1,201 @@
+"""
+Callbacks for learning from an expert: evaluation against the expert's own return (with early stop
+at a fraction of expert level) and the learner-to-expert action distance on visited states.
+
+Usable from Python and from rl_zoo3 YAML, e.g.::
+
+    callback:
+      - sb3_aggrevated.callbacks.ExpertEvalCallback:
+          eval_env: Pendulum-v1
+          eval_freq: 10000
+          stop_at_expert_fraction: 1.0
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+from stable_baselines3.common.callbacks import BaseCallback, EvalCallback
+from stable_baselines3.common.evaluation import evaluate_policy
+from stable_baselines3.common.vec_env import VecEnv, VecNormalize, sync_envs_normalization, unwrap_vec_normalize
+
+from sb3_aggrevated.experts import Expert, load_expert
+
+__all__ = ["ExpertEvalCallback", "ExpertActionDistanceCallback", "evaluate_expert"]
+
+
+class _RawObsPredictor:
+    """Lets ``evaluate_policy`` drive an expert: it acts on the env's raw observations."""
+
+    def __init__(self, expert: Expert, env: VecEnv, act: str = "expert"):
+        self.expert = expert
+        self.vec_normalize = unwrap_vec_normalize(env)
+        self.action_space = env.action_space
+        self.act = act
+
+    def predict(self, observation, state=None, episode_start=None, deterministic=True):
+        if self.act == "random":
+            return np.stack([self.action_space.sample() for _ in range(len(observation))]), None
+        raw = self.vec_normalize.get_original_obs() if self.vec_normalize is not None else observation
+        return self.expert.predict(raw, deterministic=deterministic), None
+
+
+def evaluate_expert(
+    expert: Expert, env: VecEnv, n_eval_episodes: int = 10, seed: int | None = None, random_policy: bool = False
+) -> tuple[float, float]:
+    """
+    The expert's return on ``env`` (a learner's eval env: the expert gets its raw observations).
+
+    :param expert: the expert
+    :param env: the evaluation env (VecNormalize is undone for the expert)
+    :param n_eval_episodes: episodes
+    :param seed: reseed the env first, to play the same episodes as a learner evaluated with that seed
+    :param random_policy: evaluate uniformly random actions instead (the baseline of the expert score)
+    :return: mean and std of the episode returns
+    """
+    if seed is not None:
+        env.seed(seed)
+    predictor = _RawObsPredictor(expert, env, "random" if random_policy else "expert")
+    mean, std = evaluate_policy(predictor, env, n_eval_episodes=n_eval_episodes, deterministic=True)  # type: ignore[arg-type]
+    return float(mean), float(std)
+
+
+class ExpertEvalCallback(EvalCallback):
+    """
+    ``EvalCallback`` that also evaluates the expert (once, on the same eval env and episodes) and a
+    random policy, and reports the learner's return as a fraction of expert level:
+    ``eval/expert_score = (R - R_random) / (R_expert - R_random)`` (1 means expert level, above 1 better).
+    Every evaluation plays the same episodes (the eval env is reseeded with ``eval_seed``). The best model
+    is saved with its VecNormalize statistics (``vecnormalize.pkl`` beside ``best_model.zip``).
+
+    Takes every argument of ``EvalCallback``, plus:
+
+    :param eval_env: the evaluation env, or an env id (made with ``make_vec_env``; wrapped in a frozen
+        VecNormalize when the training env has one, its statistics synced before each evaluation)
+    :param expert: the expert (anything :func:`~sb3_aggrevated.experts.load_expert` takes); default: the
+        model's own ``expert`` (PPOExpert)
+    :param stop_at_expert_fraction: stop training once ``eval/expert_score`` reaches this (``None``: never)
+    :param eval_seed: seed of the evaluation episodes
+    """
+
+    def __init__(
+        self,
+        eval_env: VecEnv | str | Any,
+        expert: Any = None,
+        stop_at_expert_fraction: float | None = None,
+        eval_seed: int = 0,
+        n_eval_episodes: int = 10,
+        eval_freq: int = 10000,
+        best_model_save_path: str | None = None,
+        log_path: str | None = None,
+        deterministic: bool = True,
+        verbose: int = 1,
+        **kwargs: Any,
+    ):
+        if isinstance(eval_env, str):
+            from stable_baselines3.common.env_util import make_vec_env
+
+            eval_env = make_vec_env(eval_env, n_envs=1)
+        if stop_at_expert_fraction is not None and not stop_at_expert_fraction > 0:
+            raise ValueError(f"stop_at_expert_fraction must be > 0 (1.0 = expert level), got {stop_at_expert_fraction}.")
+        super().__init__(
+            eval_env,  # type: ignore[arg-type]
+            n_eval_episodes=n_eval_episodes,
+            eval_freq=eval_freq,
+            best_model_save_path=best_model_save_path,
+            log_path=log_path,
+            deterministic=deterministic,
+            verbose=verbose,
+            **kwargs,
+        )
+        self.expert_source = expert
+        self.stop_at_expert_fraction = stop_at_expert_fraction
+        self.eval_seed = eval_seed
+        self.expert_mean_reward: float | None = None
+        self.random_mean_reward: float | None = None
+        self.expert_score: float | None = None
+
+    def _init_callback(self) -> None:
+        if unwrap_vec_normalize(self.training_env) is not None and unwrap_vec_normalize(self.eval_env) is None:
+            self.eval_env = VecNormalize(self.eval_env, training=False, norm_reward=False)
+        super()._init_callback()
+        source = self.expert_source if self.expert_source is not None else getattr(self.model, "expert", None)
+        if source is None:
+            raise ValueError("ExpertEvalCallback: the model has no expert; pass expert=... (a path, model or Expert).")
+        self.expert = load_expert(source, self.eval_env)
+        sync_envs_normalization(self.training_env, self.eval_env)
+        self.expert_mean_reward, _ = evaluate_expert(self.expert, self.eval_env, self.n_eval_episodes, self.eval_seed)
+        self.random_mean_reward, _ = evaluate_expert(self.expert, self.eval_env, self.n_eval_episodes, self.eval_seed, True)
+        if self.verbose >= 1:
+            print(f"Expert return {self.expert_mean_reward:.2f}, random policy {self.random_mean_reward:.2f}")
+
+    def _on_step(self) -> bool:
+        if not (self.eval_freq > 0 and self.n_calls % self.eval_freq == 0):
+            return True
+        self.eval_env.seed(self.eval_seed)  # the same episodes as the expert's
+        continue_training = super()._on_step()
+        assert self.expert_mean_reward is not None and self.random_mean_reward is not None
+        span = self.expert_mean_reward - self.random_mean_reward
+        self.expert_score = (self.last_mean_reward - self.random_mean_reward) / span if abs(span) > 1e-8 else float("nan")
+        self.logger.record("eval/expert_mean_reward", self.expert_mean_reward)
+        self.logger.record("eval/expert_score", self.expert_score)
+        self.logger.dump(self.num_timesteps)
+        if self.stop_at_expert_fraction is not None and self.expert_score >= self.stop_at_expert_fraction:
+            if self.verbose >= 1:
+                print(f"Stopping: the learner reached {self.expert_score:.2f} of expert level.")
+            return False
+        return continue_training
+
+    def _on_event(self) -> None:
+        # called on a new best model (after best_model.zip is written): keep its VecNormalize beside it
+        super()._on_event()
+        vec_normalize = self.model.get_vec_normalize_env()
+        if self.best_model_save_path is not None and vec_normalize is not None:
+            vec_normalize.save(os.path.join(self.best_model_save_path, "vecnormalize.pkl"))
+
+
+class ExpertActionDistanceCallback(BaseCallback):
+    """
+    Logs how far the learner's deterministic action is from the expert's on the states of each rollout:
+    ``rollout/expert_action_distance`` (mean L2 distance, in env action units) for Box actions,
+    ``rollout/expert_action_agreement`` (fraction of equal actions) for discrete ones. Works with
+    PPOExpert (its own expert) and with plain PPO (pass ``expert``).
+
+    :param expert: the expert (default: the model's own)
+    :param max_states: at most this many states of the rollout are compared
+    :param verbose: verbosity
+    """
+
+    def __init__(self, expert: Any = None, max_states: int = 4096, verbose: int = 0):
+        super().__init__(verbose)
+        self.expert_source = expert
+        self.max_states = max_states
+
+    def _init_callback(self) -> None:
+        source = self.expert_source if self.expert_source is not None else getattr(self.model, "expert", None)
+        if source is None:
+            raise ValueError("ExpertActionDistanceCallback: the model has no expert; pass expert=...")
+        self.expert = load_expert(source, self.model.get_env())
+
+    def _on_step(self) -> bool:
+        return True
+
+    def _on_rollout_end(self) -> None:
+        buffer = self.model.rollout_buffer  # type: ignore[attr-defined]
+        obs = buffer.observations.reshape(-1, *buffer.obs_shape)[: self.max_states]
+        if hasattr(buffer, "raw_observations"):
+            raw = buffer.raw_observations.reshape(-1, *buffer.obs_shape)[: self.max_states]
+        else:
+            vec_normalize: VecNormalize | None = self.model.get_vec_normalize_env()
+            raw = vec_normalize.unnormalize_obs(obs) if vec_normalize is not None else obs
+        learner, _ = self.model.predict(obs, deterministic=True)
+        expert = self.expert.predict(raw, deterministic=True)
+        if isinstance(self.model.action_space, spaces.Box):
+            distance = np.linalg.norm(np.reshape(learner, (len(obs), -1)) - np.reshape(expert, (len(obs), -1)), axis=1)
+            self.logger.record("rollout/expert_action_distance", float(distance.mean()))
+        else:
+            agreement = np.asarray(learner).reshape(-1) == np.asarray(expert).reshape(-1)
+            self.logger.record("rollout/expert_action_agreement", float(agreement.mean()))

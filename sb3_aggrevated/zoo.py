@@ -1,0 +1,110 @@
+"""
+rl_zoo3 integration: ``--algo ppo_expert`` for ``rl_zoo3.train`` / ``enjoy`` / ``record_video`` /
+``push_to_hub`` / ``load_from_hub``, the packaged ``hyperparams/ppo_expert.yml`` as default config, and
+an Optuna sampler for ``-optimize``.
+
+The functions here are called by the startup hook (``_sb3_aggrevated_hook``) right after the rl_zoo3
+module they extend has executed; :func:`register` does all of it by hand (for example in a script that
+imported rl_zoo3 with the hook turned off).
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from sb3_aggrevated.ppo_expert import PPOExpert
+
+__all__ = ["ALGO_NAME", "hyperparams_path", "register", "register_algo", "register_sampler", "register_default_config"]
+
+ALGO_NAME = "ppo_expert"
+
+
+def hyperparams_path() -> Path:
+    """
+    The default ``ppo_expert.yml``: the installed package's copy, or the repository's
+    ``hyperparams/ppo_expert.yml`` (the source of that copy) when running from a checkout.
+    """
+    packaged = Path(__file__).parent / "hyperparams" / f"{ALGO_NAME}.yml"
+    if packaged.is_file():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "hyperparams" / f"{ALGO_NAME}.yml"
+
+
+def register_algo(utils: ModuleType) -> None:
+    """Add PPOExpert to ``rl_zoo3.utils.ALGOS`` (in place: every rl_zoo3 module shares that dict)."""
+    utils.ALGOS.setdefault(ALGO_NAME, PPOExpert)
+
+
+def sample_ppo_expert_params(trial: Any, n_actions: int, n_envs: int, additional_args: dict) -> dict[str, Any]:
+    """
+    Optuna sampler: PPO's (rl_zoo3's own) plus the expert schedules.
+
+    :param trial: the Optuna trial
+    :param n_actions: size of the action space
+    :param n_envs: number of envs
+    :param additional_args: rl_zoo3's extra arguments
+    :return: keyword arguments for PPOExpert
+    """
+    from rl_zoo3.hyperparams_opt import sample_ppo_params
+
+    params = sample_ppo_params(trial, n_actions, n_envs, additional_args)
+    params.update(
+        beta=trial.suggest_float("beta", 0.0, 1.0),
+        beta_decay=trial.suggest_float("beta_decay", 0.5, 1.0),
+        beta_rollouts=trial.suggest_int("beta_rollouts", 1, 50),
+        handover_start=trial.suggest_int("handover_start", 0, 50),
+        handover_rollouts=trial.suggest_int("handover_rollouts", 1, 50),
+        bc_coef=trial.suggest_float("bc_coef", 0.0, 1.0),
+        expert_gae_lambda=trial.suggest_float("expert_gae_lambda", 0.0, 0.99),
+    )
+    return params
+
+
+def _convert_ppo_expert_params(sampled_params: dict[str, Any]) -> dict[str, Any]:
+    from rl_zoo3.hyperparams_opt import convert_onpolicy_params
+
+    expert_keys = ("beta", "beta_decay", "beta_rollouts", "handover_start", "handover_rollouts", "bc_coef", "expert_gae_lambda")
+    ppo_part = {k: v for k, v in sampled_params.items() if k not in expert_keys}
+    return {**convert_onpolicy_params(ppo_part), **{k: sampled_params[k] for k in expert_keys if k in sampled_params}}
+
+
+def register_sampler(hyperparams_opt: ModuleType) -> None:
+    """Add the ``ppo_expert`` sampler (and its converter, used with ``--storage``) to rl_zoo3."""
+    hyperparams_opt.HYPERPARAMS_SAMPLER.setdefault(ALGO_NAME, sample_ppo_expert_params)
+    hyperparams_opt.HYPERPARAMS_CONVERTER.setdefault(ALGO_NAME, _convert_ppo_expert_params)
+
+
+def register_default_config(exp_manager: ModuleType) -> None:
+    """Make ``ExperimentManager`` read the packaged ``ppo_expert.yml`` when no ``-conf`` is given."""
+    manager_cls = exp_manager.ExperimentManager
+    if getattr(manager_cls.__init__, "_sb3_aggrevated", False):
+        return
+    original = manager_cls.__init__
+
+    @functools.wraps(original)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        if self.algo == ALGO_NAME and not kwargs.get("config"):
+            self.config = str(hyperparams_path())
+
+    __init__._sb3_aggrevated = True  # type: ignore[attr-defined]
+    manager_cls.__init__ = __init__
+
+
+def register() -> None:
+    """Register PPOExpert with every rl_zoo3 module (imports rl_zoo3)."""
+    import rl_zoo3.exp_manager
+    import rl_zoo3.hyperparams_opt
+    import rl_zoo3.utils
+
+    register_algo(rl_zoo3.utils)
+    register_sampler(rl_zoo3.hyperparams_opt)
+    register_default_config(rl_zoo3.exp_manager)
+
+
+def _hook_installed() -> bool:
+    return any(type(finder).__name__ == "_ZooFinder" for finder in sys.meta_path)
