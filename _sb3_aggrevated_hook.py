@@ -5,7 +5,7 @@ ppo_expert`` commands know it. rl_zoo3 has no plugin entry point and builds its 
 its ``ALGOS`` dict before it imports anything of the user's.
 
 Costs nothing to programs that never import rl_zoo3: this module imports only ``sys`` and
-``importlib``, and installs a finder that only reacts to three rl_zoo3 module names.
+``importlib``, and installs a finder that only reacts to the four module names below.
 Set ``SB3_AGGREVATED_NO_ZOO_HOOK=1`` to turn it off.
 """
 
@@ -19,6 +19,7 @@ _TARGETS = {
     "rl_zoo3.utils": "register_algo",
     "rl_zoo3.hyperparams_opt": "register_sampler",
     "rl_zoo3.exp_manager": "register_default_config",
+    "huggingface_sb3.push_to_hub": "patch_huggingface_sb3",
 }
 
 

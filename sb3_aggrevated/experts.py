@@ -625,27 +625,30 @@ def resolve_expert_source(reference: str | os.PathLike) -> tuple[Path, str | Non
     )
 
 
-def _needs_vec_normalize(zip_path: Path) -> bool:
-    """Whether the RL Zoo config beside a model says it was trained with ``normalize: true``."""
+def _zoo_config(path: Path) -> dict[str, Any]:
+    """Read an RL Zoo ``config.yml`` (an OrderedDict dumped by PyYAML) without constructing arbitrary objects."""
     import yaml
 
+    class _Loader(yaml.SafeLoader):
+        pass
+
+    _Loader.add_constructor(
+        "tag:yaml.org,2002:python/object/apply:collections.OrderedDict",
+        lambda loader, node: dict(loader.construct_sequence(node.value[0], deep=True)),
+    )
+    try:
+        config = yaml.load(Path(path).read_text(), Loader=_Loader)  # noqa: S506 (a safe loader plus one tag)
+    except yaml.YAMLError:
+        return {}
+    return config if isinstance(config, dict) else {}
+
+
+def _needs_vec_normalize(zip_path: Path) -> bool:
+    """Whether the RL Zoo config beside a model says it was trained with ``normalize: true``."""
     for config in (zip_path.parent / zip_path.stem / "config.yml", zip_path.parent / "config.yml"):
-        if not config.is_file():
-            continue
-
-        class _Loader(yaml.SafeLoader):
-            pass
-
-        _Loader.add_constructor(
-            "tag:yaml.org,2002:python/object/apply:collections.OrderedDict",
-            lambda loader, node: dict(loader.construct_sequence(node.value[0], deep=True)),
-        )
-        try:
-            hyperparams = yaml.load(config.read_text(), Loader=_Loader)  # noqa: S506 (safe loader + one tag)
-        except yaml.YAMLError:
-            return False
-        normalize = hyperparams.get("normalize", False) if isinstance(hyperparams, dict) else False
-        return bool(normalize) and str(normalize).lower() != "false"
+        if config.is_file():
+            normalize = _zoo_config(config).get("normalize", False)
+            return bool(normalize) and str(normalize).lower() != "false"
     return False
 
 

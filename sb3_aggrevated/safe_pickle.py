@@ -43,6 +43,8 @@ _ALLOWED_GLOBALS: set[tuple[str, str]] = {
     ("numpy.random._pickle", "__generator_ctor"),
     ("numpy.random._pickle", "__bit_generator_ctor"),
     ("numpy.random.mtrand", "RandomState"),
+    ("numpy.random.bit_generator", "SeedSequence"),
+    ("numpy.random.bit_generator", "__pyx_unpickle_SeedSequence"),
     ("numpy.random._generator", "Generator"),
     ("numpy.random._mt19937", "MT19937"),
     ("numpy.random._pcg64", "PCG64"),

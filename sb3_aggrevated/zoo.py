@@ -18,7 +18,15 @@ from typing import Any
 
 from sb3_aggrevated.ppo_expert import PPOExpert
 
-__all__ = ["ALGO_NAME", "hyperparams_path", "register", "register_algo", "register_sampler", "register_default_config"]
+__all__ = [
+    "ALGO_NAME",
+    "hyperparams_path",
+    "register",
+    "register_algo",
+    "register_sampler",
+    "register_default_config",
+    "patch_huggingface_sb3",
+]
 
 ALGO_NAME = "ppo_expert"
 
@@ -93,6 +101,22 @@ def register_default_config(exp_manager: ModuleType) -> None:
 
     __init__._sb3_aggrevated = True  # type: ignore[attr-defined]
     manager_cls.__init__ = __init__
+
+
+def patch_huggingface_sb3(module: ModuleType) -> None:
+    """
+    Compatibility: ``rl_zoo3.push_to_hub`` 2.9 imports ``generate_metadata`` from ``huggingface_sb3.push_to_hub``,
+    which sb3-team-hf-integration 3.x renamed ``_generate_metadata`` (returning ``ModelCardData``); without
+    this, ``python -m rl_zoo3.push_to_hub`` fails on import for every algorithm.
+    """
+    if hasattr(module, "generate_metadata") or not hasattr(module, "_generate_metadata"):
+        return
+
+    def generate_metadata(model_name: str, env_id: str, mean_reward: float, std_reward: float) -> dict[str, Any]:
+        data = module._generate_metadata(model_name, env_id, mean_reward, std_reward)
+        return data.to_dict() if hasattr(data, "to_dict") else data
+
+    module.generate_metadata = generate_metadata
 
 
 def register() -> None:

@@ -1,0 +1,272 @@
+"""
+Publishing PPOExpert agents on the Hugging Face Hub, in the RL Zoo's layout, so that
+``python -m rl_zoo3.load_from_hub --algo ppo_expert`` + ``rl_zoo3.enjoy`` load them back.
+
+:func:`package_agent` writes what the RL Zoo publishes for its own algorithms (model zip,
+``vec_normalize.pkl``, ``config.yml``, ``args.yml``, ``env_kwargs.yml``, ``train_eval_metrics.zip``,
+``results.json``, ``replay.mp4`` where rendering works) plus a model card naming the algorithm, the
+expert it learned from with that expert's measured return, the schedules and the learner's return.
+The expert itself is never uploaded. :func:`push_to_hub` uploads the folder (``HF_ENDPOINT`` is honoured).
+
+Command line::
+
+    python -m sb3_aggrevated.hub --env Pendulum-v1 -f logs -orga ORG [--repo-name NAME] [--local-only]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import zipfile
+from pathlib import Path
+from pprint import pformat
+from typing import Any
+
+import yaml
+from stable_baselines3.common.env_util import make_vec_env
+from stable_baselines3.common.evaluation import evaluate_policy
+from stable_baselines3.common.vec_env import VecEnv
+
+from sb3_aggrevated.callbacks import evaluate_expert
+from sb3_aggrevated.evaluate import find_run
+from sb3_aggrevated.experts import load_expert, load_vec_normalize
+from sb3_aggrevated.ppo_expert import PPOExpert
+from sb3_aggrevated.zoo import ALGO_NAME
+
+__all__ = ["package_agent", "push_to_hub", "model_card"]
+
+_SCHEDULE_KEYS = ("beta", "beta_schedule", "beta_decay", "beta_rollouts", "mixing", "handover_start", "handover_rollouts",
+                  "handover", "bc_coef", "bc_follows_handover", "expert_gae_lambda")
+
+
+def _eval_env(run: Path, env_id: str, env_kwargs: dict[str, Any]) -> VecEnv:
+    env = make_vec_env(env_id, n_envs=1, env_kwargs=env_kwargs)
+    vec_path = run / env_id / "vecnormalize.pkl"
+    if vec_path.is_file():
+        vec = load_vec_normalize(vec_path)
+        vec.set_venv(env)
+        vec.training, vec.norm_reward = False, False
+        return vec
+    return env
+
+
+def model_card(env_id: str, organization: str, repo_name: str, results: dict[str, Any], hyperparams: dict[str, Any]) -> str:
+    """
+    The README.md of a published agent (Hub metadata front matter + text).
+
+    :param env_id: the env
+    :param organization: Hub organisation or user
+    :param repo_name: Hub repository name
+    :param results: what ``results.json`` holds (learner and expert returns)
+    :param hyperparams: the training hyperparameters (``config.yml``)
+    :return: the model card
+    """
+    expert = results.get("expert") or {}
+    metadata = {
+        "library_name": "stable-baselines3",
+        "tags": [env_id, "deep-reinforcement-learning", "reinforcement-learning", "stable-baselines3", "sb3-aggrevated",
+                 "imitation-learning"],
+        "model-index": [{
+            "name": "PPOExpert",
+            "results": [{
+                "task": {"type": "reinforcement-learning", "name": "reinforcement-learning"},
+                "dataset": {"name": env_id, "type": env_id},
+                "metrics": [{"type": "mean_reward", "value": f"{results['mean_reward']:.2f} +/- {results['std_reward']:.2f}",
+                             "name": "mean_reward", "verified": False}],
+            }],
+        }],
+    }
+    schedules = {k: hyperparams[k] for k in _SCHEDULE_KEYS if k in hyperparams}
+    expert_line = (
+        f"{expert['mean_reward']:.2f} +/- {expert['std_reward']:.2f} on the same {results['n_eval_episodes']} evaluation episodes"
+        if "mean_reward" in expert else "not measured"
+    )
+    text = f"""---
+{yaml.safe_dump(metadata, sort_keys=False)}---
+
+# **PPOExpert** agent playing **{env_id}**
+
+A **PPOExpert** agent ([sb3-aggrevated](https://github.com/) : AggreVaTeD inside PPO, a Stable-Baselines3 plugin)
+playing **{env_id}**. It learned from an expert's critic (expert-mixed roll-in, policy gradients on the expert's
+advantages), then handed over to ordinary PPO.
+
+| | return (deterministic, {results['n_eval_episodes']} episodes) |
+|---|---|
+| this agent | {results['mean_reward']:.2f} +/- {results['std_reward']:.2f} |
+| expert `{expert.get('id', 'unknown')}` | {expert_line} |
+
+- Algorithm: `PPOExpert` (`--algo {ALGO_NAME}`), {results.get('n_timesteps', 'unknown')} env steps.
+- Expert it learned from: `{expert.get('id', 'unknown')}` (not included in this repository).
+- Schedules (per rollout of n_steps x n_envs steps):
+
+```python
+{pformat(schedules)}
+```
+
+## Usage (with the RL Zoo and sb3-aggrevated installed)
+
+```bash
+pip install sb3-aggrevated   # registers --algo {ALGO_NAME} with rl_zoo3
+python -m rl_zoo3.load_from_hub --algo {ALGO_NAME} --env {env_id} -orga {organization} -f logs/
+python -m rl_zoo3.enjoy --algo {ALGO_NAME} --env {env_id} -f logs/
+```
+
+## Hyperparameters
+
+```python
+{pformat(hyperparams)}
+```
+"""
+    return text
+
+
+def _record_replay(model: PPOExpert, env: VecEnv, out: Path, video_length: int) -> bool:
+    """``replay.mp4`` where rendering and video encoding work here; False (and no file) otherwise."""
+    try:
+        from stable_baselines3.common.vec_env import VecVideoRecorder
+
+        recorder = VecVideoRecorder(env, str(out / "videos"), record_video_trigger=lambda step: step == 0,
+                                    video_length=video_length, name_prefix="replay")
+        obs = recorder.reset()
+        for _ in range(video_length + 1):
+            action, _ = model.predict(obs, deterministic=True)
+            obs, _, _, _ = recorder.step(action)
+        recorder.close()
+        videos = sorted((out / "videos").glob("*.mp4"))
+        if videos:
+            shutil.move(str(videos[0]), out / "replay.mp4")
+        shutil.rmtree(out / "videos", ignore_errors=True)
+        return (out / "replay.mp4").is_file()
+    except Exception as err:  # no renderer / no ffmpeg: publish without a video
+        print(f"No replay video ({type(err).__name__}: {err}).")
+        shutil.rmtree(out / "videos", ignore_errors=True)
+        return False
+
+
+def package_agent(
+    env_id: str,
+    folder: str | Path = "logs",
+    out: str | Path = "hub_package",
+    *,
+    exp_id: int = 0,
+    organization: str = "me",
+    repo_name: str | None = None,
+    n_eval_episodes: int = 10,
+    seed: int = 0,
+    video_length: int = 0,
+    expert: Any = None,
+) -> dict[str, Any]:
+    """
+    Write a trained PPOExpert run (rl_zoo3 layout, ``FOLDER/ppo_expert/ENV_N``) as a Hub repository folder.
+
+    :param env_id: the env
+    :param folder: rl_zoo3's log folder
+    :param out: the folder to write (emptied first)
+    :param exp_id: the run (0: the latest)
+    :param organization: Hub organisation or user (for the usage lines of the card)
+    :param repo_name: Hub repository name (default ``ppo_expert-ENV``)
+    :param n_eval_episodes: evaluation episodes for the learner and the expert (same episodes)
+    :param seed: seed of the evaluation episodes
+    :param video_length: steps of ``replay.mp4`` (0: no video)
+    :param expert: the expert to measure (default: the one recorded in the model)
+    :return: the content of ``results.json``
+    """
+    run = find_run(str(folder), ALGO_NAME, env_id, exp_id)
+    out = Path(out)
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    repo_name = repo_name or f"{ALGO_NAME}-{env_id}"
+    config_dir = run / env_id
+    env_kwargs: dict[str, Any] = {}
+    if (config_dir / "env_kwargs.yml").is_file():
+        env_kwargs = yaml.safe_load((config_dir / "env_kwargs.yml").read_text()) or {}
+
+    # the model (never with its expert: PPOExpert excludes it from the zip)
+    model_name = f"{ALGO_NAME}-{env_id}"
+    shutil.copy(run / f"{env_id}.zip", out / f"{model_name}.zip")
+    with zipfile.ZipFile(out / f"{model_name}.zip") as archive:
+        archive.extractall(out / model_name)
+    for name in ("config.yml", "args.yml"):
+        if (config_dir / name).is_file():
+            shutil.copy(config_dir / name, out / name)
+    (out / "env_kwargs.yml").write_text(yaml.safe_dump(env_kwargs))
+    if (config_dir / "vecnormalize.pkl").is_file():
+        shutil.copy(config_dir / "vecnormalize.pkl", out / "vec_normalize.pkl")
+    with zipfile.ZipFile(out / "train_eval_metrics.zip", "w") as archive:
+        for path in list(run.glob("*.monitor.csv")) + list(run.glob("evaluations.npz")):
+            archive.write(path, path.name)
+
+    # evaluations: the learner, and its expert on the same episodes
+    model = PPOExpert.load(run / f"{env_id}.zip", device="cpu")
+    env = _eval_env(run, env_id, env_kwargs)
+    env.seed(seed)
+    mean, std = evaluate_policy(model, env, n_eval_episodes=n_eval_episodes, deterministic=True)
+    results: dict[str, Any] = {
+        "env_id": env_id,
+        "algo": "PPOExpert",
+        "mean_reward": float(mean),
+        "std_reward": float(std),
+        "is_deterministic": True,
+        "n_eval_episodes": n_eval_episodes,
+        "eval_seed": seed,
+        "n_timesteps": int(model.num_timesteps),
+    }
+    reference = expert if expert is not None else model.expert_id
+    if reference is not None:
+        e_mean, e_std = evaluate_expert(load_expert(reference, env), env, n_eval_episodes, seed=seed)
+        results["expert"] = {"id": str(reference), "mean_reward": e_mean, "std_reward": e_std}
+    (out / "results.json").write_text(json.dumps(results, indent=2))
+    if video_length > 0:
+        _record_replay(model, _eval_env(run, env_id, {**env_kwargs, "render_mode": "rgb_array"}), out, video_length)
+    hyperparams = {}
+    if (out / "config.yml").is_file():
+        from sb3_aggrevated.experts import _zoo_config
+
+        hyperparams = _zoo_config(out / "config.yml")
+    (out / "README.md").write_text(model_card(env_id, organization, repo_name, results, hyperparams))
+    return results
+
+
+def push_to_hub(local_dir: str | Path, repo_id: str, token: str | None = None, commit_message: str = "Upload PPOExpert agent") -> str:
+    """
+    Upload a folder written by :func:`package_agent` (the Hub endpoint is ``HF_ENDPOINT`` where set).
+
+    :param local_dir: the folder
+    :param repo_id: ``ORG/NAME``
+    :param token: Hub token (default: the logged-in one)
+    :param commit_message: the commit message
+    :return: the commit URL
+    """
+    from huggingface_hub import HfApi
+
+    api = HfApi(token=token)
+    api.create_repo(repo_id, exist_ok=True)
+    info = api.upload_folder(folder_path=str(local_dir), repo_id=repo_id, commit_message=commit_message)
+    return str(getattr(info, "commit_url", info))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--env", required=True)
+    parser.add_argument("-f", "--folder", default="logs")
+    parser.add_argument("--exp-id", type=int, default=0)
+    parser.add_argument("-orga", "--organization", required=True)
+    parser.add_argument("--repo-name", default=None)
+    parser.add_argument("-n", "--n-eval-episodes", type=int, default=10)
+    parser.add_argument("--video-length", type=int, default=1000)
+    parser.add_argument("--out", default=None, help="local folder (default: hub/ORG/REPO)")
+    parser.add_argument("--local-only", action="store_true", help="write the folder, do not upload")
+    args = parser.parse_args(argv)
+    repo_name = args.repo_name or f"{ALGO_NAME}-{args.env}"
+    out = Path(args.out or Path("hub") / args.organization / repo_name)
+    results = package_agent(args.env, args.folder, out, exp_id=args.exp_id, organization=args.organization,
+                            repo_name=repo_name, n_eval_episodes=args.n_eval_episodes, video_length=args.video_length)
+    print(json.dumps(results, indent=2))
+    if not args.local_only:
+        print(push_to_hub(out, f"{args.organization}/{repo_name}"))
+
+
+if __name__ == "__main__":
+    main()

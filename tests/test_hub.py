@@ -1,0 +1,133 @@
+"""Experts from the Hub (offline, from a cache in the Hub's own layout) and publishing agents."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections import OrderedDict
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import yaml
+from stable_baselines3.common.env_util import make_vec_env
+from stable_baselines3.common.vec_env import VecNormalize
+
+from sb3_aggrevated import PPOExpert
+from sb3_aggrevated.experts import load_expert
+from sb3_aggrevated.hub import package_agent
+from tests.conftest import expert_path
+from tests.test_zoo import needs_install
+
+COMMIT = "0123456789abcdef0123456789abcdef01234567"
+
+
+def make_hub_cache(cache: Path, repo_id: str, files: dict[str, Path]) -> Path:
+    """A Hugging Face Hub cache holding ``files`` for ``repo_id``, as huggingface_hub writes it."""
+    repo = cache / f"models--{repo_id.replace('/', '--')}"
+    snapshot = repo / "snapshots" / COMMIT
+    snapshot.mkdir(parents=True, exist_ok=True)
+    (repo / "refs").mkdir(exist_ok=True)
+    (repo / "refs" / "main").write_text(COMMIT)
+    for name, src in files.items():
+        (snapshot / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(src, snapshot / name)
+    return snapshot
+
+
+@pytest.fixture
+def offline_hub(tmp_path, monkeypatch):
+    import huggingface_hub.constants
+
+    cache = tmp_path / "hub-cache"
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_CACHE", str(cache))
+    monkeypatch.setenv("SB3_AGGREVATED_EXPERTS", "")
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(cache))
+    return cache
+
+
+def test_expert_by_hub_id_from_the_cache_offline(experts, offline_hub):
+    src = expert_path(experts, "ppo", "BipedalWalker-v3")
+    make_hub_cache(offline_hub, "sb3/ppo-BipedalWalker-v3", {
+        "ppo-BipedalWalker-v3.zip": src / "BipedalWalker-v3.zip",
+        "vec_normalize.pkl": src / "BipedalWalker-v3" / "vecnormalize.pkl",
+        "config.yml": src / "BipedalWalker-v3" / "config.yml",
+    })
+    expert = load_expert("sb3/ppo-BipedalWalker-v3", gym.make("BipedalWalker-v3"))
+    assert expert.kind == "v" and expert.obs_normalizer is not None and expert.value_scale > 1
+    obs = np.stack([gym.make("BipedalWalker-v3").reset(seed=0)[0]])
+    assert np.isfinite(expert.value(obs)).all()
+
+
+def test_hub_id_neither_online_nor_cached_names_id_and_cache(offline_hub):
+    with pytest.raises(FileNotFoundError) as info:
+        load_expert("sb3/sac-Pendulum-v1", gym.make("Pendulum-v1"))
+    assert "'sb3/sac-Pendulum-v1'" in str(info.value) and str(offline_hub) in str(info.value)
+
+
+def _zoo_run(tmp_path: Path, expert) -> Path:
+    """A tiny PPOExpert run written in rl_zoo3's layout (logs/ppo_expert/Pendulum-v1_1)."""
+    run = tmp_path / "logs" / "ppo_expert" / "Pendulum-v1_1"
+    (run / "Pendulum-v1").mkdir(parents=True)
+    hp = dict(n_steps=64, batch_size=64, n_epochs=1, policy_kwargs=dict(net_arch=[8]), beta=0.3, bc_coef=0.5)
+    env = VecNormalize(make_vec_env("Pendulum-v1", n_envs=2, seed=0), gamma=0.99)
+    model = PPOExpert("TanhMlpPolicy", env, expert=expert, seed=0, **hp)
+    model.learn(256)
+    model.save(run / "Pendulum-v1.zip")
+    env.save(run / "Pendulum-v1" / "vecnormalize.pkl")
+    config = OrderedDict([("expert", str(expert)), ("n_envs", 2), ("n_timesteps", 256), ("normalize", True),
+                          ("policy", "TanhMlpPolicy"), *hp.items()])
+    (run / "Pendulum-v1" / "config.yml").write_text(yaml.dump(config))
+    (run / "Pendulum-v1" / "args.yml").write_text(yaml.dump(OrderedDict([("algo", "ppo_expert"), ("env", "Pendulum-v1"), ("env_kwargs", None)])))
+    return run
+
+
+def test_package_agent_files_card_and_load_back(experts, tmp_path):
+    expert = expert_path(experts, "sac", "Pendulum-v1")
+    _zoo_run(tmp_path, expert)
+    out = tmp_path / "package"
+    results = package_agent("Pendulum-v1", tmp_path / "logs", out, organization="me", n_eval_episodes=3)
+    names = {p.name for p in out.iterdir()}
+    assert {"ppo_expert-Pendulum-v1.zip", "vec_normalize.pkl", "config.yml", "args.yml", "env_kwargs.yml",
+            "train_eval_metrics.zip", "results.json", "README.md"} <= names
+    saved = json.loads((out / "results.json").read_text())
+    assert saved == results and saved["expert"]["id"] == str(expert)
+    assert saved["expert"]["mean_reward"] > saved["mean_reward"]  # a 256-step learner is far from the SAC expert
+    card = (out / "README.md").read_text()
+    for field in ("PPOExpert", "Pendulum-v1", str(expert), f"{saved['expert']['mean_reward']:.2f}", f"{saved['mean_reward']:.2f}",
+                  "'beta': 0.3", "'bc_coef': 0.5", "mean_reward", "rl_zoo3.load_from_hub --algo ppo_expert"):
+        assert field in card, field
+    # the expert is not inside: the zip is the size of a PPO model of this size
+    assert (out / "ppo_expert-Pendulum-v1.zip").stat().st_size < 100_000
+    loaded = PPOExpert.load(out / "ppo_expert-Pendulum-v1.zip")
+    assert loaded.expert is None and loaded.predict(np.zeros((1, 3), dtype=np.float32))[0].shape == (1, 1)
+
+
+@needs_install
+def test_published_agent_loads_back_with_rl_zoo3(experts, tmp_path):
+    _zoo_run(tmp_path, expert_path(experts, "sac", "Pendulum-v1"))
+    out = tmp_path / "package"
+    package_agent("Pendulum-v1", tmp_path / "logs", out, organization="me", n_eval_episodes=2)
+    # what upload_folder would put on the Hub, served from the local cache (no network here)
+    cache = tmp_path / "hub-cache"
+    make_hub_cache(cache, "me/ppo_expert-Pendulum-v1", {p.name: p for p in out.iterdir() if p.is_file()})
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": str(cache), "TRUST_REMOTE_CODE": "True"}
+    env.pop("PYTHONPATH", None)
+    for args in (["-m", "rl_zoo3.load_from_hub", "--algo", "ppo_expert", "--env", "Pendulum-v1", "-orga", "me", "-f", "downloaded"],
+                 ["-m", "rl_zoo3.enjoy", "--algo", "ppo_expert", "--env", "Pendulum-v1", "-f", "downloaded", "-n", "300", "--no-render"]):
+        proc = subprocess.run([sys.executable, *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+    assert (tmp_path / "downloaded" / "ppo_expert" / "Pendulum-v1_1" / "Pendulum-v1.zip").is_file()
+
+
+@needs_install
+def test_rl_zoo3_push_to_hub_imports(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    proc = subprocess.run([sys.executable, "-m", "rl_zoo3.push_to_hub", "--help"], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "ppo_expert" in proc.stdout
