@@ -13,54 +13,103 @@ Usable from Python and from rl_zoo3 YAML, e.g.::
 
 from __future__ import annotations
 
+import io
 import os
+import tempfile
 from typing import Any
 
 import numpy as np
 from gymnasium import spaces
-from stable_baselines3.common.callbacks import BaseCallback, EvalCallback
+from stable_baselines3.common.callbacks import BaseCallback, CheckpointCallback, EvalCallback
 from stable_baselines3.common.evaluation import evaluate_policy
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize, sync_envs_normalization, unwrap_vec_normalize
 
 from sb3_aggrevated.experts import Expert, load_expert
 
-__all__ = ["ExpertEvalCallback", "ExpertActionDistanceCallback", "evaluate_expert"]
+__all__ = ["ExpertEvalCallback", "ExpertActionDistanceCallback", "AtomicCheckpointCallback", "evaluate_expert", "atomic_write",
+           "latest_checkpoint"]
 
 
-class _RawObsPredictor:
-    """Lets ``evaluate_policy`` drive an expert: it acts on the env's raw observations."""
-
-    def __init__(self, expert: Expert, env: VecEnv, act: str = "expert"):
-        self.expert = expert
-        self.vec_normalize = unwrap_vec_normalize(env)
-        self.action_space = env.action_space
-        self.act = act
-
-    def predict(self, observation, state=None, episode_start=None, deterministic=True):
-        if self.act == "random":
-            return np.stack([self.action_space.sample() for _ in range(len(observation))]), None
-        raw = self.vec_normalize.get_original_obs() if self.vec_normalize is not None else observation
-        return self.expert.predict(raw, deterministic=deterministic), None
-
-
-def evaluate_expert(
-    expert: Expert, env: VecEnv, n_eval_episodes: int = 10, seed: int | None = None, random_policy: bool = False
-) -> tuple[float, float]:
+def atomic_write(path: str | os.PathLike, data: bytes) -> None:
     """
-    The expert's return on ``env`` (a learner's eval env: the expert gets its raw observations).
+    Write ``data`` to ``path`` so that a crash at any moment leaves either the old file or the new one,
+    never a truncated one: write a temporary file in the same folder, flush it to disk, rename it.
 
-    :param expert: the expert
-    :param env: the evaluation env (VecNormalize is undone for the expert)
-    :param n_eval_episodes: episodes
-    :param seed: reseed the env first, to play the same episodes as a learner evaluated with that seed
-    :param random_policy: evaluate uniformly random actions instead (the baseline of the expert score)
-    :return: mean and std of the episode returns
+    :param path: destination
+    :param data: content
     """
-    if seed is not None:
-        env.seed(seed)
-    predictor = _RawObsPredictor(expert, env, "random" if random_policy else "expert")
-    mean, std = evaluate_policy(predictor, env, n_eval_episodes=n_eval_episodes, deterministic=True)  # type: ignore[arg-type]
-    return float(mean), float(std)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.basename(path))
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def latest_checkpoint(save_path: str | os.PathLike, name_prefix: str = "rl_model") -> tuple[str, str | None] | None:
+    """
+    The newest complete checkpoint written by :class:`AtomicCheckpointCallback` (or SB3's callback).
+
+    :param save_path: the callback's folder
+    :param name_prefix: the callback's prefix
+    :return: (model zip, VecNormalize pkl or None), or None where there is none
+    """
+    import re
+
+    pattern = re.compile(rf"^{re.escape(name_prefix)}_(\d+)_steps\.zip$")
+    steps = sorted((int(m.group(1)) for f in os.listdir(save_path) if (m := pattern.match(f))), reverse=True)
+    if not steps:
+        return None
+    step = steps[0]
+    vec = os.path.join(save_path, f"{name_prefix}_vecnormalize_{step}_steps.pkl")
+    return os.path.join(save_path, f"{name_prefix}_{step}_steps.zip"), vec if os.path.isfile(vec) else None
+
+
+class AtomicCheckpointCallback(CheckpointCallback):
+    """
+    ``CheckpointCallback`` whose model and VecNormalize files are written atomically (a crash mid-write
+    never leaves a corrupt checkpoint), between rollouts (a checkpoint holds only trained-on steps) once at
+    least ``save_freq`` calls have passed since the last one, and at the end of training. The statistics are written before the model, so a checkpoint whose
+    model exists is complete; :func:`latest_checkpoint` finds the newest one. Same arguments as
+    ``CheckpointCallback``; usable from rl_zoo3 YAML (``callback:``).
+    """
+
+    def _init_callback(self) -> None:
+        super()._init_callback()
+        self._last_saved_calls = self.n_calls
+
+    def _on_step(self) -> bool:
+        return True
+
+    def _on_rollout_start(self) -> None:
+        # Between rollouts, right after train(): every counted step has been trained on, so a resumed run
+        # neither repeats nor loses a step (a checkpoint in the middle of a rollout would count steps whose
+        # data is lost).
+        if self.n_calls - self._last_saved_calls >= self.save_freq:
+            self._save()
+
+    def _on_training_end(self) -> None:
+        if self.n_calls > self._last_saved_calls:
+            self._save()
+
+    def _save(self) -> None:
+        self._last_saved_calls = self.n_calls
+        buffer = io.BytesIO()
+        self.model.save(buffer)
+        vec_normalize = self.model.get_vec_normalize_env()
+        if self.save_vecnormalize and vec_normalize is not None:
+            import pickle
+
+            atomic_write(self._checkpoint_path("vecnormalize_", extension="pkl"), pickle.dumps(vec_normalize))
+        atomic_write(self._checkpoint_path(extension="zip"), buffer.getvalue())
+        if self.verbose >= 2:
+            print(f"Saved checkpoint at {self.num_timesteps} steps to {self.save_path}")
 
 
 class ExpertEvalCallback(EvalCallback):

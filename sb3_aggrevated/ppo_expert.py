@@ -27,6 +27,7 @@ __all__ = ["PPOExpert"]
 SelfPPOExpert = TypeVar("SelfPPOExpert", bound="PPOExpert")
 
 MIXING_MODES = ("step", "episode")
+BC_LOSSES = ("mse", "nll")
 
 
 def _masked_mean(values: th.Tensor, mask: th.Tensor | None) -> th.Tensor:
@@ -93,6 +94,9 @@ class PPOExpert(PPO):
     :param handover_rollouts: rollouts over which the weight then goes linearly from 1 to 0
     :param handover: the hand-over weight as a number or a RolloutSchedule (overrides the two above)
     :param bc_coef: coefficient of the behaviour-cloning loss (a number or a RolloutSchedule)
+    :param bc_loss: for Box actions, ``"mse"`` (squared distance of the learner's deterministic action to the
+        expert's, in the policy's action units; bounded where expert actions sit on the bounds) or ``"nll"``
+        (``-log pi(a*|s)``); discrete actions always use the negative log-likelihood (cross-entropy)
     :param bc_follows_handover: multiply ``bc_coef`` by the hand-over weight, so that cloning fades out with
         the expert's advantage and the learner is free to improve past the expert
     :param expert_kwargs: keyword arguments for :func:`~sb3_aggrevated.experts.load_expert`
@@ -139,6 +143,7 @@ class PPOExpert(PPO):
         handover: float | RolloutSchedule | None = None,
         bc_coef: float | RolloutSchedule = 0.0,
         bc_follows_handover: bool = True,
+        bc_loss: str = "mse",
         expert_kwargs: dict[str, Any] | None = None,
         stats_window_size: int = 100,
         tensorboard_log: str | None = None,
@@ -192,6 +197,7 @@ class PPOExpert(PPO):
         self.handover = handover
         self.bc_coef = bc_coef
         self.bc_follows_handover = bc_follows_handover
+        self.bc_loss = bc_loss
         self.expert_kwargs = expert_kwargs or {}
         #: number of rollouts collected so far: the index of every schedule of this class
         self._n_rollouts = 0
@@ -221,6 +227,8 @@ class PPOExpert(PPO):
         self._expert_rng = np.random.default_rng(seed)
 
     def _build_expert_schedules(self) -> None:
+        if self.bc_loss not in BC_LOSSES:
+            raise ValueError(f"bc_loss must be one of {BC_LOSSES}, got {self.bc_loss!r}.")
         if self.mixing not in MIXING_MODES:
             raise ValueError(f"mixing must be one of {MIXING_MODES}, got {self.mixing!r}.")
         self._beta_fn = make_rollout_schedule(
@@ -498,11 +506,13 @@ class PPOExpert(PPO):
     # --- update -----------------------------------------------------------------------------------
 
     def _bc_loss(self, rollout_data: ExpertRolloutBufferSamples) -> th.Tensor:
-        """``-log pi(a* | s)`` of the expert's action at the visited states."""
+        """Behaviour cloning of the expert's action at the visited states (see ``bc_loss``)."""
         expert_actions = rollout_data.expert_actions
-        if isinstance(self.action_space, spaces.Discrete):
-            expert_actions = expert_actions.long().flatten()
         distribution = self.policy.get_distribution(rollout_data.observations)
+        if isinstance(self.action_space, spaces.Discrete):
+            return -distribution.log_prob(expert_actions.long().flatten()).mean()
+        if self.bc_loss == "mse" and isinstance(self.action_space, spaces.Box):
+            return ((distribution.mode() - expert_actions) ** 2).sum(dim=-1).mean()
         return -distribution.log_prob(expert_actions).mean()
 
     def train(self) -> None:

@@ -26,6 +26,7 @@ __all__ = [
     "register_sampler",
     "register_default_config",
     "patch_huggingface_sb3",
+    "check_hyperparams",
 ]
 
 ALGO_NAME = "ppo_expert"
@@ -86,12 +87,56 @@ def register_sampler(hyperparams_opt: ModuleType) -> None:
     hyperparams_opt.HYPERPARAMS_CONVERTER.setdefault(ALGO_NAME, _convert_ppo_expert_params)
 
 
+#: Keys rl_zoo3 consumes itself (never passed to the algorithm's constructor).
+ZOO_RESERVED_KEYS = frozenset(
+    {"n_envs", "n_timesteps", "normalize", "normalize_kwargs", "policy", "env_wrapper", "vec_env_wrapper", "callback",
+     "frame_stack", "monitor_kwargs", "env_kwargs", "noise_type", "noise_std", "eval_env_kwargs"}
+)
+
+
+def check_hyperparams(hyperparams: dict[str, Any], where: str) -> None:
+    """
+    Raise a ``ValueError`` naming every key PPOExpert does not know (with the closest known key), before
+    rl_zoo3 creates any folder or env.
+
+    :param hyperparams: one entry of the YAML (env id -> its keys)
+    :param where: where the entry came from, for the message
+    """
+    import difflib
+    import inspect
+
+    known = set(inspect.signature(PPOExpert.__init__).parameters) - {"self", "env", "_init_setup_model"}
+    unknown = sorted(set(hyperparams) - known - ZOO_RESERVED_KEYS)
+    if unknown:
+        hints = []
+        for key in unknown:
+            close = difflib.get_close_matches(key, sorted(known | ZOO_RESERVED_KEYS), n=1)
+            hints.append(f"'{key}'" + (f" (did you mean '{close[0]}'?)" if close else ""))
+        raise ValueError(
+            f"Unknown hyperparameter(s) for {ALGO_NAME} in {where}: {', '.join(hints)}. Fix or remove them; "
+            f"PPOExpert takes: {', '.join(sorted(known))}."
+        )
+
+
 def register_default_config(exp_manager: ModuleType) -> None:
-    """Make ``ExperimentManager`` read the packaged ``ppo_expert.yml`` when no ``-conf`` is given."""
+    """
+    Make ``ExperimentManager`` read the packaged ``ppo_expert.yml`` when no ``-conf`` is given, and check the
+    keys of the ``ppo_expert`` entry before anything is created.
+    """
     manager_cls = exp_manager.ExperimentManager
     if getattr(manager_cls.__init__, "_sb3_aggrevated", False):
         return
     original = manager_cls.__init__
+    original_read = manager_cls.read_hyperparameters
+
+    @functools.wraps(original_read)
+    def read_hyperparameters(self):  # type: ignore[no-untyped-def]
+        hyperparams, saved_hyperparams = original_read(self)
+        if self.algo == ALGO_NAME:
+            check_hyperparams(hyperparams, f"{self.config} (entry {self.env_name}, with -params)")
+        return hyperparams, saved_hyperparams
+
+    manager_cls.read_hyperparameters = read_hyperparameters
 
     @functools.wraps(original)
     def __init__(self, *args: Any, **kwargs: Any) -> None:

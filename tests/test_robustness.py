@@ -1,0 +1,157 @@
+"""Issue 6: resume without loss, atomic checkpoints, clear errors on bad YAML keys, determinism."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch as th
+from stable_baselines3.common.env_util import make_vec_env
+from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
+
+from sb3_aggrevated import PPOExpert
+from sb3_aggrevated.callbacks import AtomicCheckpointCallback, atomic_write, latest_checkpoint
+from sb3_aggrevated.experts import load_vec_normalize
+from sb3_aggrevated.zoo import check_hyperparams
+from tests.conftest import CountEnv, QuadraticQExpert
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# A training script for the resume test: PPOExpert with VecNormalize and atomic checkpoints every rollout.
+TRAIN = r"""
+import sys, time
+sys.path.insert(0, {root!r})
+from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
+from sb3_aggrevated import PPOExpert
+from sb3_aggrevated.callbacks import AtomicCheckpointCallback
+from tests.conftest import CountEnv, QuadraticQExpert
+
+class Slow(AtomicCheckpointCallback):
+    def _on_step(self):
+        time.sleep({sleep})
+        return super()._on_step()
+
+env = VecNormalize(DummyVecEnv([lambda: CountEnv(terminate_at=7)] * 2))
+model = PPOExpert("MlpPolicy", env, expert=QuadraticQExpert(env.observation_space, env.action_space), n_steps=32,
+                  batch_size=32, n_epochs=1, policy_kwargs=dict(net_arch=[8]), beta=0.5, beta_decay=0.5, seed=0)
+model.learn({total}, callback=Slow(save_freq=32, save_path={ckpt!r}, save_vecnormalize=True))
+model.save({ckpt!r} + "/final.zip")
+"""
+
+
+def _params(model):
+    return {k: v.clone() for k, v in model.policy.state_dict().items()}
+
+
+def test_resume_after_kill_continues_schedules_counts_and_statistics(tmp_path):
+    total = 64 * 8  # 8 rollouts of 32 steps x 2 envs
+    # uninterrupted reference
+    ref_dir = tmp_path / "ref"
+    subprocess.run([sys.executable, "-c", TRAIN.format(root=str(ROOT), sleep=0, total=total, ckpt=str(ref_dir))], check=True,
+                   timeout=300)
+    # interrupted: killed (SIGKILL) once the 3rd checkpoint exists
+    ckpt = tmp_path / "ckpt"
+    proc = subprocess.Popen([sys.executable, "-c", TRAIN.format(root=str(ROOT), sleep=0.01, total=total, ckpt=str(ckpt))])
+    deadline = time.time() + 240
+    while time.time() < deadline and not (ckpt / "rl_model_192_steps.zip").exists():
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (ckpt / "final.zip").exists()
+    model_path, vec_path = latest_checkpoint(ckpt)
+    assert vec_path is not None
+    stepped = int(Path(model_path).stem.split("_")[2])
+    assert 192 <= stepped < total
+
+    # resume: VecNormalize statistics, expert given back, schedules and step counts continue
+    env = load_vec_normalize(vec_path)
+    env.set_venv(DummyVecEnv([lambda: CountEnv(terminate_at=7)] * 2))
+    expert = QuadraticQExpert(env.observation_space, env.action_space)
+    resumed = PPOExpert.load(model_path, env=env, expert=expert)
+    assert resumed.num_timesteps == stepped and resumed._n_rollouts == stepped // 64
+    assert resumed._beta_fn(resumed._n_rollouts) == 0.5 * 0.5 ** (stepped // 64)
+    count_before = env.obs_rms.count
+    resumed.learn(total - stepped, reset_num_timesteps=False)
+
+    reference = PPOExpert.load(ref_dir / "final.zip")
+    ref_vec = load_vec_normalize(ref_dir / f"rl_model_vecnormalize_{total}_steps.pkl")
+    assert resumed.num_timesteps == reference.num_timesteps == total  # no step counted twice
+    assert resumed._n_rollouts == reference._n_rollouts == 8
+    assert resumed._n_updates == reference._n_updates
+    assert resumed.learning_rate == reference.learning_rate
+    # statistics continued from the checkpoint: the observations of the uninterrupted run, plus the 2 reset
+    # observations of the resume (the killed process's episodes are gone, the envs start new ones)
+    assert env.obs_rms.count == pytest.approx(ref_vec.obs_rms.count + 2)
+    assert env.obs_rms.count > count_before
+
+
+def test_atomic_write_never_leaves_a_truncated_file(tmp_path, monkeypatch):
+    path = tmp_path / "model.zip"
+    atomic_write(path, b"old content")
+
+    def crash(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(OSError):
+        atomic_write(path, b"new content that never lands")
+    assert path.read_bytes() == b"old content"
+    assert [p.name for p in tmp_path.iterdir()] == ["model.zip"]  # no temporary file left behind
+
+
+def test_checkpoint_callback_writes_loadable_pairs(tmp_path):
+    env = VecNormalize(DummyVecEnv([lambda: CountEnv()] * 2))
+    model = PPOExpert("MlpPolicy", env, n_steps=32, batch_size=32, n_epochs=1, policy_kwargs=dict(net_arch=[8]), seed=0)
+    model.learn(128, callback=AtomicCheckpointCallback(save_freq=32, save_path=str(tmp_path), save_vecnormalize=True))
+    model_path, vec_path = latest_checkpoint(tmp_path)
+    assert model_path.endswith("rl_model_128_steps.zip") and vec_path.endswith("rl_model_vecnormalize_128_steps.pkl")
+    assert PPOExpert.load(model_path).num_timesteps == 128
+    assert load_vec_normalize(vec_path).obs_rms.count > 1
+
+
+def test_unknown_yaml_keys_are_named_with_a_suggestion():
+    check_hyperparams({"n_envs": 4, "policy": "MlpPolicy", "beta": 0.5, "expert": "x"}, "test")
+    with pytest.raises(ValueError, match=r"'betaa' \(did you mean 'beta'\?\)") as info:
+        check_hyperparams({"betaa": 0.5, "handover_strt": 3}, "hyperparams/ppo_expert.yml (entry Pendulum-v1)")
+    assert "'handover_strt' (did you mean 'handover_start'?)" in str(info.value)
+    assert "ppo_expert.yml" in str(info.value)
+
+
+def test_same_seed_same_learning_curve_with_expert():
+    def run():
+        env = DummyVecEnv([lambda: CountEnv(terminate_at=5)] * 2)
+        expert = QuadraticQExpert(env.observation_space, env.action_space)
+        model = PPOExpert("TanhMlpPolicy", env, expert=expert, n_steps=32, batch_size=32, n_epochs=2, bc_coef=0.5,
+                          policy_kwargs=dict(net_arch=[8]), seed=3)
+        rewards = []
+
+        from stable_baselines3.common.callbacks import BaseCallback
+
+        class Record(BaseCallback):
+            def _on_step(self):
+                return True
+
+            def _on_rollout_end(self):
+                rewards.append(self.model.rollout_buffer.raw_rewards.copy())
+
+        model.learn(256, callback=Record())
+        return model, np.stack(rewards)
+
+    a, rewards_a = run()
+    b, rewards_b = run()
+    np.testing.assert_array_equal(rewards_a, rewards_b)
+    pa, pb = _params(a), _params(b)
+    assert all(th.equal(pa[k], pb[k]) for k in pa)
+
+
+def test_rollin_draws_are_separate_from_global_rng():
+    env = make_vec_env("Pendulum-v1", n_envs=2, seed=0)
+    model = PPOExpert("MlpPolicy", env, expert=QuadraticQExpert(env.observation_space, env.action_space), seed=0,
+                      n_steps=32, batch_size=32, n_epochs=1)
+    state = np.random.get_state()[1].copy()
+    model._expert_mask(0.5, np.ones(2, dtype=bool))
+    assert np.array_equal(np.random.get_state()[1], state)
