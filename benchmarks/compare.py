@@ -191,7 +191,8 @@ def report(out: Path, env_id: str, results: list[dict], expert: dict, threshold:
         "",
         f"Command: `{command}`",
         "",
-        f"Expert on the same evaluation episodes: {expert['mean']:.1f} +- {expert['std']:.1f} ({expert['n_episodes']} episodes).",
+        f"Expert on the same evaluation episodes: {expert['mean']:.1f} +- {expert['std']:.1f} "
+        f"({expert['n_episodes']} episodes).",
         f"Threshold: {threshold:.1f}. Deterministic evaluation, {results[0]['eval_episodes']} episodes per point.",
         "",
         "| algo | seeds | final return (mean +- std over seeds) | steps to threshold (per seed) | median steps | fps |",
@@ -263,8 +264,16 @@ def main() -> None:
         expert_file.write_text(json.dumps(expert))
     print(f"expert: {expert}", flush=True)
     jobs = [
-        dict(algo=a, env_id=args.env, seed=s, entry=entry, n_timesteps=args.n_timesteps, eval_freq=args.eval_freq,
-             eval_episodes=args.eval_episodes, out=str(out))
+        dict(
+            algo=a,
+            env_id=args.env,
+            seed=s,
+            entry=entry,
+            n_timesteps=args.n_timesteps,
+            eval_freq=args.eval_freq,
+            eval_episodes=args.eval_episodes,
+            out=str(out),
+        )
         for s in args.seeds
         for a in args.algos
     ]

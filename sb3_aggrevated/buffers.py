@@ -171,7 +171,9 @@ class ExpertRolloutBuffer(RolloutBuffer):
     ):
         if not isinstance(observation_space, spaces.Box):
             raise ValueError(f"PPOExpert supports Box observation spaces, got {observation_space}.")
-        super().__init__(buffer_size, observation_space, action_space, device, gae_lambda=gae_lambda, gamma=gamma, n_envs=n_envs)
+        super().__init__(
+            buffer_size, observation_space, action_space, device, gae_lambda=gae_lambda, gamma=gamma, n_envs=n_envs
+        )
 
     def reset(self) -> None:
         shape = (self.buffer_size, self.n_envs)

@@ -26,8 +26,14 @@ from stable_baselines3.common.vec_env import VecEnv, VecNormalize, sync_envs_nor
 
 from sb3_aggrevated.experts import Expert, load_expert
 
-__all__ = ["ExpertEvalCallback", "ExpertActionDistanceCallback", "AtomicCheckpointCallback", "evaluate_expert", "atomic_write",
-           "latest_checkpoint"]
+__all__ = [
+    "ExpertEvalCallback",
+    "ExpertActionDistanceCallback",
+    "AtomicCheckpointCallback",
+    "evaluate_expert",
+    "atomic_write",
+    "latest_checkpoint",
+]
 
 
 def atomic_write(path: str | os.PathLike, data: bytes) -> None:
@@ -74,10 +80,11 @@ def latest_checkpoint(save_path: str | os.PathLike, name_prefix: str = "rl_model
 class AtomicCheckpointCallback(CheckpointCallback):
     """
     ``CheckpointCallback`` whose model and VecNormalize files are written atomically (a crash mid-write
-    never leaves a corrupt checkpoint), between rollouts (a checkpoint holds only trained-on steps) once at
-    least ``save_freq`` calls have passed since the last one, and at the end of training. The statistics are written before the model, so a checkpoint whose
-    model exists is complete; :func:`latest_checkpoint` finds the newest one. Same arguments as
-    ``CheckpointCallback``; usable from rl_zoo3 YAML (``callback:``).
+    never leaves a corrupt checkpoint), between rollouts (a checkpoint holds only trained-on steps), once
+    at least ``save_freq`` calls have passed since the last one, and at the end of training. The
+    statistics are written before the model, so a checkpoint whose model exists is complete;
+    :func:`latest_checkpoint` finds the newest one. Same arguments as ``CheckpointCallback``; usable
+    from rl_zoo3 YAML (``callback:``).
     """
 
     def _init_callback(self) -> None:
@@ -110,6 +117,42 @@ class AtomicCheckpointCallback(CheckpointCallback):
         atomic_write(self._checkpoint_path(extension="zip"), buffer.getvalue())
         if self.verbose >= 2:
             print(f"Saved checkpoint at {self.num_timesteps} steps to {self.save_path}")
+
+
+class _RawObsPredictor:
+    """Lets ``evaluate_policy`` drive an expert: it acts on the env's raw observations."""
+
+    def __init__(self, expert: Expert, env: VecEnv, act: str = "expert"):
+        self.expert = expert
+        self.vec_normalize = unwrap_vec_normalize(env)
+        self.action_space = env.action_space
+        self.act = act
+
+    def predict(self, observation, state=None, episode_start=None, deterministic=True):
+        if self.act == "random":
+            return np.stack([self.action_space.sample() for _ in range(len(observation))]), None
+        raw = self.vec_normalize.get_original_obs() if self.vec_normalize is not None else observation
+        return self.expert.predict(raw, deterministic=deterministic), None
+
+
+def evaluate_expert(
+    expert: Expert, env: VecEnv, n_eval_episodes: int = 10, seed: int | None = None, random_policy: bool = False
+) -> tuple[float, float]:
+    """
+    The expert's return on ``env`` (a learner's eval env: the expert gets its raw observations).
+
+    :param expert: the expert
+    :param env: the evaluation env (VecNormalize is undone for the expert)
+    :param n_eval_episodes: episodes
+    :param seed: reseed the env first, to play the same episodes as a learner evaluated with that seed
+    :param random_policy: evaluate uniformly random actions instead (the baseline of the expert score)
+    :return: mean and std of the episode returns
+    """
+    if seed is not None:
+        env.seed(seed)
+    predictor = _RawObsPredictor(expert, env, "random" if random_policy else "expert")
+    mean, std = evaluate_policy(predictor, env, n_eval_episodes=n_eval_episodes, deterministic=True)  # type: ignore[arg-type]
+    return float(mean), float(std)
 
 
 class ExpertEvalCallback(EvalCallback):
@@ -185,7 +228,11 @@ class ExpertEvalCallback(EvalCallback):
         if not (self.eval_freq > 0 and self.n_calls % self.eval_freq == 0):
             return True
         self.eval_env.seed(self.eval_seed)  # the same episodes as the expert's
+        previous_best = self.best_mean_reward
         continue_training = super()._on_step()
+        vec_normalize = self.model.get_vec_normalize_env()
+        if self.best_mean_reward > previous_best and self.best_model_save_path is not None and vec_normalize is not None:
+            vec_normalize.save(os.path.join(self.best_model_save_path, "vecnormalize.pkl"))  # beside best_model.zip
         assert self.expert_mean_reward is not None and self.random_mean_reward is not None
         span = self.expert_mean_reward - self.random_mean_reward
         self.expert_score = (self.last_mean_reward - self.random_mean_reward) / span if abs(span) > 1e-8 else float("nan")
@@ -197,13 +244,6 @@ class ExpertEvalCallback(EvalCallback):
                 print(f"Stopping: the learner reached {self.expert_score:.2f} of expert level.")
             return False
         return continue_training
-
-    def _on_event(self) -> None:
-        # called on a new best model (after best_model.zip is written): keep its VecNormalize beside it
-        super()._on_event()
-        vec_normalize = self.model.get_vec_normalize_env()
-        if self.best_model_save_path is not None and vec_normalize is not None:
-            vec_normalize.save(os.path.join(self.best_model_save_path, "vecnormalize.pkl"))
 
 
 class ExpertActionDistanceCallback(BaseCallback):

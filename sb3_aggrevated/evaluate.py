@@ -56,7 +56,10 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     env.seed(args.seed)
     mean, std = evaluate_policy(model, env, n_eval_episodes=args.n_episodes, deterministic=True)
     result = {"learner_mean": float(mean), "learner_std": float(std), "timesteps": model.num_timesteps}
-    print(f"Learner  ({run / args.env}.zip, {model.num_timesteps} steps): {mean:.1f} +- {std:.1f} over {args.n_episodes} episodes")
+    print(
+        f"Learner  ({run / args.env}.zip, {model.num_timesteps} steps): "
+        f"{mean:.1f} +- {std:.1f} over {args.n_episodes} episodes"
+    )
     reference = args.expert or model.expert_id
     if reference:
         expert = load_expert(reference, env)

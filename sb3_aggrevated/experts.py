@@ -303,12 +303,17 @@ def check_spaces(expert: Any, observation_space: spaces.Space, action_space: spa
     """
     fix = "Use an expert trained on this env (same observation and action spaces, same env wrappers)."
     e_obs, e_act = expert.observation_space, expert.action_space
-    if type(e_obs) is not type(observation_space) or getattr(e_obs, "shape", None) != getattr(observation_space, "shape", None):
+    if type(e_obs) is not type(observation_space) or getattr(e_obs, "shape", None) != getattr(
+        observation_space, "shape", None
+    ):
         raise ValueError(
             f"The {name}'s observation space {e_obs} does not match the env's observation space {observation_space}. {fix}"
         )
     if isinstance(e_act, spaces.Discrete) != isinstance(action_space, spaces.Discrete):
-        kinds = ("discrete" if isinstance(e_act, spaces.Discrete) else "continuous", "discrete" if isinstance(action_space, spaces.Discrete) else "continuous")
+        kinds = (
+            "discrete" if isinstance(e_act, spaces.Discrete) else "continuous",
+            "discrete" if isinstance(action_space, spaces.Discrete) else "continuous",
+        )
         raise ValueError(
             f"The {name} has a {kinds[0]} action space {e_act} but the env a {kinds[1]} one {action_space}. {fix}"
         )
@@ -333,7 +338,11 @@ def check_expert(expert: Any) -> None:
 
     :param expert: the object
     """
-    missing = [attr for attr in ("kind", "gamma", "observation_space", "action_space", "predict", "value") if not hasattr(expert, attr)]
+    missing = [
+        attr
+        for attr in ("kind", "gamma", "observation_space", "action_space", "predict", "value")
+        if not hasattr(expert, attr)
+    ]
     if missing:
         raise ValueError(f"{expert!r} is not an Expert: it lacks {', '.join(missing)}. Subclass sb3_aggrevated.Expert.")
     if expert.kind not in ("q", "v"):

@@ -36,8 +36,19 @@ from sb3_aggrevated.zoo import ALGO_NAME
 
 __all__ = ["package_agent", "push_to_hub", "model_card"]
 
-_SCHEDULE_KEYS = ("beta", "beta_schedule", "beta_decay", "beta_rollouts", "mixing", "handover_start", "handover_rollouts",
-                  "handover", "bc_coef", "bc_follows_handover", "expert_gae_lambda")
+_SCHEDULE_KEYS = (
+    "beta",
+    "beta_schedule",
+    "beta_decay",
+    "beta_rollouts",
+    "mixing",
+    "handover_start",
+    "handover_rollouts",
+    "handover",
+    "bc_coef",
+    "bc_follows_handover",
+    "expert_gae_lambda",
+)
 
 
 def _eval_env(run: Path, env_id: str, env_kwargs: dict[str, Any]) -> VecEnv:
@@ -65,22 +76,40 @@ def model_card(env_id: str, organization: str, repo_name: str, results: dict[str
     expert = results.get("expert") or {}
     metadata = {
         "library_name": "stable-baselines3",
-        "tags": [env_id, "deep-reinforcement-learning", "reinforcement-learning", "stable-baselines3", "sb3-aggrevated",
-                 "imitation-learning"],
-        "model-index": [{
-            "name": "PPOExpert",
-            "results": [{
-                "task": {"type": "reinforcement-learning", "name": "reinforcement-learning"},
-                "dataset": {"name": env_id, "type": env_id},
-                "metrics": [{"type": "mean_reward", "value": f"{results['mean_reward']:.2f} +/- {results['std_reward']:.2f}",
-                             "name": "mean_reward", "verified": False}],
-            }],
-        }],
+        "tags": [
+            env_id,
+            "deep-reinforcement-learning",
+            "reinforcement-learning",
+            "stable-baselines3",
+            "sb3-aggrevated",
+            "imitation-learning",
+        ],
+        "model-index": [
+            {
+                "name": "PPOExpert",
+                "results": [
+                    {
+                        "task": {"type": "reinforcement-learning", "name": "reinforcement-learning"},
+                        "dataset": {"name": env_id, "type": env_id},
+                        "metrics": [
+                            {
+                                "type": "mean_reward",
+                                "value": f"{results['mean_reward']:.2f} +/- {results['std_reward']:.2f}",
+                                "name": "mean_reward",
+                                "verified": False,
+                            }
+                        ],
+                    }
+                ],
+            }
+        ],
     }
     schedules = {k: hyperparams[k] for k in _SCHEDULE_KEYS if k in hyperparams}
     expert_line = (
-        f"{expert['mean_reward']:.2f} +/- {expert['std_reward']:.2f} on the same {results['n_eval_episodes']} evaluation episodes"
-        if "mean_reward" in expert else "not measured"
+        f"{expert['mean_reward']:.2f} +/- {expert['std_reward']:.2f} "
+        f"on the same {results['n_eval_episodes']} evaluation episodes"
+        if "mean_reward" in expert
+        else "not measured"
     )
     text = f"""---
 {yaml.safe_dump(metadata, sort_keys=False)}---
@@ -91,13 +120,13 @@ A **PPOExpert** agent ([sb3-aggrevated](https://github.com/) : AggreVaTeD inside
 playing **{env_id}**. It learned from an expert's critic (expert-mixed roll-in, policy gradients on the expert's
 advantages), then handed over to ordinary PPO.
 
-| | return (deterministic, {results['n_eval_episodes']} episodes) |
+| | return (deterministic, {results["n_eval_episodes"]} episodes) |
 |---|---|
-| this agent | {results['mean_reward']:.2f} +/- {results['std_reward']:.2f} |
-| expert `{expert.get('id', 'unknown')}` | {expert_line} |
+| this agent | {results["mean_reward"]:.2f} +/- {results["std_reward"]:.2f} |
+| expert `{expert.get("id", "unknown")}` | {expert_line} |
 
-- Algorithm: `PPOExpert` (`--algo {ALGO_NAME}`), {results.get('n_timesteps', 'unknown')} env steps.
-- Expert it learned from: `{expert.get('id', 'unknown')}` (not included in this repository).
+- Algorithm: `PPOExpert` (`--algo {ALGO_NAME}`), {results.get("n_timesteps", "unknown")} env steps.
+- Expert it learned from: `{expert.get("id", "unknown")}` (not included in this repository).
 - Schedules (per rollout of n_steps x n_envs steps):
 
 ```python
@@ -126,8 +155,13 @@ def _record_replay(model: PPOExpert, env: VecEnv, out: Path, video_length: int) 
     try:
         from stable_baselines3.common.vec_env import VecVideoRecorder
 
-        recorder = VecVideoRecorder(env, str(out / "videos"), record_video_trigger=lambda step: step == 0,
-                                    video_length=video_length, name_prefix="replay")
+        recorder = VecVideoRecorder(
+            env,
+            str(out / "videos"),
+            record_video_trigger=lambda step: step == 0,
+            video_length=video_length,
+            name_prefix="replay",
+        )
         obs = recorder.reset()
         for _ in range(video_length + 1):
             action, _ = model.predict(obs, deterministic=True)
@@ -229,7 +263,9 @@ def package_agent(
     return results
 
 
-def push_to_hub(local_dir: str | Path, repo_id: str, token: str | None = None, commit_message: str = "Upload PPOExpert agent") -> str:
+def push_to_hub(
+    local_dir: str | Path, repo_id: str, token: str | None = None, commit_message: str = "Upload PPOExpert agent"
+) -> str:
     """
     Upload a folder written by :func:`package_agent` (the Hub endpoint is ``HF_ENDPOINT`` where set).
 
@@ -261,8 +297,16 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     repo_name = args.repo_name or f"{ALGO_NAME}-{args.env}"
     out = Path(args.out or Path("hub") / args.organization / repo_name)
-    results = package_agent(args.env, args.folder, out, exp_id=args.exp_id, organization=args.organization,
-                            repo_name=repo_name, n_eval_episodes=args.n_eval_episodes, video_length=args.video_length)
+    results = package_agent(
+        args.env,
+        args.folder,
+        out,
+        exp_id=args.exp_id,
+        organization=args.organization,
+        repo_name=repo_name,
+        n_eval_episodes=args.n_eval_episodes,
+        video_length=args.video_length,
+    )
     print(json.dumps(results, indent=2))
     if not args.local_only:
         print(push_to_hub(out, f"{args.organization}/{repo_name}"))

@@ -17,7 +17,13 @@ from stable_baselines3.common.utils import explained_variance, obs_as_tensor
 from stable_baselines3.common.vec_env import VecEnv
 from torch.nn import functional as F
 
-from sb3_aggrevated.buffers import ExpertRolloutBuffer, ExpertRolloutBufferSamples, blend_advantages, q_expert_advantages, v_expert_advantages
+from sb3_aggrevated.buffers import (
+    ExpertRolloutBuffer,
+    ExpertRolloutBufferSamples,
+    blend_advantages,
+    q_expert_advantages,
+    v_expert_advantages,
+)
 from sb3_aggrevated.experts import Expert, load_expert
 from sb3_aggrevated.policies import ACTION_EPS, TanhGaussianPolicy
 from sb3_aggrevated.schedules import LinearRolloutSchedule, RolloutSchedule, make_rollout_schedule
@@ -212,7 +218,8 @@ class PPOExpert(PPO):
         self._build_expert_schedules()
         if not (isinstance(self.rollout_buffer_class, type) and issubclass(self.rollout_buffer_class, ExpertRolloutBuffer)):
             raise ValueError(
-                f"PPOExpert needs an ExpertRolloutBuffer (or a subclass), got rollout_buffer_class={self.rollout_buffer_class}."
+                "PPOExpert needs an ExpertRolloutBuffer (or a subclass), "
+                f"got rollout_buffer_class={self.rollout_buffer_class}."
             )
         # Load the expert before the seeding in super()._setup_model(): loading builds networks.
         self._resolve_expert()
@@ -495,13 +502,19 @@ class PPOExpert(PPO):
             self.logger.record("rollout/expert_value_mean", float(np.mean(state_values)))
             self.logger.record("rollout/expert_value_min", float(np.min(state_values)))
             self.logger.record("rollout/expert_value_max", float(np.max(state_values)))
-            self.logger.record("rollout/expert_adv_mean", float(np.mean(expert_adv[expert_valid])) if expert_valid.any() else 0.0)
-            self.logger.record("rollout/expert_adv_std", float(np.std(expert_adv[expert_valid])) if expert_valid.any() else 0.0)
+            self.logger.record(
+                "rollout/expert_adv_mean", float(np.mean(expert_adv[expert_valid])) if expert_valid.any() else 0.0
+            )
+            self.logger.record(
+                "rollout/expert_adv_std", float(np.std(expert_adv[expert_valid])) if expert_valid.any() else 0.0
+            )
         elif not learner_valid.all():
             buffer.set_policy_targets(buffer.advantages, learner_valid)
         if self._bc_coef_now > 0.0:
             expert_actions = self.expert.predict(flat_obs, deterministic=True)
-            buffer.expert_actions = self._to_policy_actions(expert_actions).reshape(buffer.expert_actions.shape).astype(np.float32)
+            buffer.expert_actions = (
+                self._to_policy_actions(expert_actions).reshape(buffer.expert_actions.shape).astype(np.float32)
+            )
 
     # --- update -----------------------------------------------------------------------------------
 

@@ -71,7 +71,9 @@ _ALLOWED_MODULE_PREFIXES = (
 )
 
 # Numpy scalar types (np.float32, np.int64 ...) are pickled by name from the numpy module.
-_NUMPY_SCALARS = {name for name in dir(np) if isinstance(getattr(np, name, None), type) and issubclass(getattr(np, name), np.generic)}
+_NUMPY_SCALARS = {
+    name for name in dir(np) if isinstance(getattr(np, name, None), type) and issubclass(getattr(np, name), np.generic)
+}
 
 
 class UnsafePickleError(pickle.UnpicklingError):

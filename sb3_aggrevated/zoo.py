@@ -76,7 +76,15 @@ def sample_ppo_expert_params(trial: Any, n_actions: int, n_envs: int, additional
 def _convert_ppo_expert_params(sampled_params: dict[str, Any]) -> dict[str, Any]:
     from rl_zoo3.hyperparams_opt import convert_onpolicy_params
 
-    expert_keys = ("beta", "beta_decay", "beta_rollouts", "handover_start", "handover_rollouts", "bc_coef", "expert_gae_lambda")
+    expert_keys = (
+        "beta",
+        "beta_decay",
+        "beta_rollouts",
+        "handover_start",
+        "handover_rollouts",
+        "bc_coef",
+        "expert_gae_lambda",
+    )
     ppo_part = {k: v for k, v in sampled_params.items() if k not in expert_keys}
     return {**convert_onpolicy_params(ppo_part), **{k: sampled_params[k] for k in expert_keys if k in sampled_params}}
 
@@ -89,8 +97,22 @@ def register_sampler(hyperparams_opt: ModuleType) -> None:
 
 #: Keys rl_zoo3 consumes itself (never passed to the algorithm's constructor).
 ZOO_RESERVED_KEYS = frozenset(
-    {"n_envs", "n_timesteps", "normalize", "normalize_kwargs", "policy", "env_wrapper", "vec_env_wrapper", "callback",
-     "frame_stack", "monitor_kwargs", "env_kwargs", "noise_type", "noise_std", "eval_env_kwargs"}
+    {
+        "n_envs",
+        "n_timesteps",
+        "normalize",
+        "normalize_kwargs",
+        "policy",
+        "env_wrapper",
+        "vec_env_wrapper",
+        "callback",
+        "frame_stack",
+        "monitor_kwargs",
+        "env_kwargs",
+        "noise_type",
+        "noise_std",
+        "eval_env_kwargs",
+    }
 )
 
 

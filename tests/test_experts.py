@@ -50,7 +50,9 @@ def test_v_expert_value_in_reward_units(experts):
     expert = load_expert(expert_path(experts, "ppo", "BipedalWalker-v3"), gym.make("BipedalWalker-v3"))
     assert expert.value_scale == pytest.approx(13.2, rel=0.01)
     obs = np.stack([gym.make("BipedalWalker-v3").reset(seed=i)[0] for i in range(3)])
-    raw_head = expert.policy.predict_values(expert.policy.obs_to_tensor(expert.obs_normalizer(obs))[0]).detach().numpy().ravel()
+    raw_head = (
+        expert.policy.predict_values(expert.policy.obs_to_tensor(expert.obs_normalizer(obs))[0]).detach().numpy().ravel()
+    )
     np.testing.assert_allclose(expert.value(obs), raw_head * expert.value_scale, rtol=1e-5)
 
 

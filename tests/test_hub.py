@@ -52,11 +52,15 @@ def offline_hub(tmp_path, monkeypatch):
 
 def test_expert_by_hub_id_from_the_cache_offline(experts, offline_hub):
     src = expert_path(experts, "ppo", "BipedalWalker-v3")
-    make_hub_cache(offline_hub, "sb3/ppo-BipedalWalker-v3", {
-        "ppo-BipedalWalker-v3.zip": src / "BipedalWalker-v3.zip",
-        "vec_normalize.pkl": src / "BipedalWalker-v3" / "vecnormalize.pkl",
-        "config.yml": src / "BipedalWalker-v3" / "config.yml",
-    })
+    make_hub_cache(
+        offline_hub,
+        "sb3/ppo-BipedalWalker-v3",
+        {
+            "ppo-BipedalWalker-v3.zip": src / "BipedalWalker-v3.zip",
+            "vec_normalize.pkl": src / "BipedalWalker-v3" / "vecnormalize.pkl",
+            "config.yml": src / "BipedalWalker-v3" / "config.yml",
+        },
+    )
     expert = load_expert("sb3/ppo-BipedalWalker-v3", gym.make("BipedalWalker-v3"))
     assert expert.kind == "v" and expert.obs_normalizer is not None and expert.value_scale > 1
     obs = np.stack([gym.make("BipedalWalker-v3").reset(seed=0)[0]])
@@ -79,10 +83,20 @@ def _zoo_run(tmp_path: Path, expert) -> Path:
     model.learn(256)
     model.save(run / "Pendulum-v1.zip")
     env.save(run / "Pendulum-v1" / "vecnormalize.pkl")
-    config = OrderedDict([("expert", str(expert)), ("n_envs", 2), ("n_timesteps", 256), ("normalize", True),
-                          ("policy", "TanhMlpPolicy"), *hp.items()])
+    config = OrderedDict(
+        [
+            ("expert", str(expert)),
+            ("n_envs", 2),
+            ("n_timesteps", 256),
+            ("normalize", True),
+            ("policy", "TanhMlpPolicy"),
+            *hp.items(),
+        ]
+    )
     (run / "Pendulum-v1" / "config.yml").write_text(yaml.dump(config))
-    (run / "Pendulum-v1" / "args.yml").write_text(yaml.dump(OrderedDict([("algo", "ppo_expert"), ("env", "Pendulum-v1"), ("env_kwargs", None)])))
+    (run / "Pendulum-v1" / "args.yml").write_text(
+        yaml.dump(OrderedDict([("algo", "ppo_expert"), ("env", "Pendulum-v1"), ("env_kwargs", None)]))
+    )
     return run
 
 
@@ -92,14 +106,31 @@ def test_package_agent_files_card_and_load_back(experts, tmp_path):
     out = tmp_path / "package"
     results = package_agent("Pendulum-v1", tmp_path / "logs", out, organization="me", n_eval_episodes=3)
     names = {p.name for p in out.iterdir()}
-    assert {"ppo_expert-Pendulum-v1.zip", "vec_normalize.pkl", "config.yml", "args.yml", "env_kwargs.yml",
-            "train_eval_metrics.zip", "results.json", "README.md"} <= names
+    assert {
+        "ppo_expert-Pendulum-v1.zip",
+        "vec_normalize.pkl",
+        "config.yml",
+        "args.yml",
+        "env_kwargs.yml",
+        "train_eval_metrics.zip",
+        "results.json",
+        "README.md",
+    } <= names
     saved = json.loads((out / "results.json").read_text())
     assert saved == results and saved["expert"]["id"] == str(expert)
     assert saved["expert"]["mean_reward"] > saved["mean_reward"]  # a 256-step learner is far from the SAC expert
     card = (out / "README.md").read_text()
-    for field in ("PPOExpert", "Pendulum-v1", str(expert), f"{saved['expert']['mean_reward']:.2f}", f"{saved['mean_reward']:.2f}",
-                  "'beta': 0.3", "'bc_coef': 0.5", "mean_reward", "rl_zoo3.load_from_hub --algo ppo_expert"):
+    for field in (
+        "PPOExpert",
+        "Pendulum-v1",
+        str(expert),
+        f"{saved['expert']['mean_reward']:.2f}",
+        f"{saved['mean_reward']:.2f}",
+        "'beta': 0.3",
+        "'bc_coef': 0.5",
+        "mean_reward",
+        "rl_zoo3.load_from_hub --algo ppo_expert",
+    ):
         assert field in card, field
     # the expert is not inside: the zip is the size of a PPO model of this size
     assert (out / "ppo_expert-Pendulum-v1.zip").stat().st_size < 100_000
@@ -117,8 +148,22 @@ def test_published_agent_loads_back_with_rl_zoo3(experts, tmp_path):
     make_hub_cache(cache, "me/ppo_expert-Pendulum-v1", {p.name: p for p in out.iterdir() if p.is_file()})
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": str(cache), "TRUST_REMOTE_CODE": "True"}
     env.pop("PYTHONPATH", None)
-    for args in (["-m", "rl_zoo3.load_from_hub", "--algo", "ppo_expert", "--env", "Pendulum-v1", "-orga", "me", "-f", "downloaded"],
-                 ["-m", "rl_zoo3.enjoy", "--algo", "ppo_expert", "--env", "Pendulum-v1", "-f", "downloaded", "-n", "300", "--no-render"]):
+    for args in (
+        ["-m", "rl_zoo3.load_from_hub", "--algo", "ppo_expert", "--env", "Pendulum-v1", "-orga", "me", "-f", "downloaded"],
+        [
+            "-m",
+            "rl_zoo3.enjoy",
+            "--algo",
+            "ppo_expert",
+            "--env",
+            "Pendulum-v1",
+            "-f",
+            "downloaded",
+            "-n",
+            "300",
+            "--no-render",
+        ],
+    ):
         proc = subprocess.run([sys.executable, *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
         assert proc.returncode == 0, proc.stderr[-3000:]
     assert (tmp_path / "downloaded" / "ppo_expert" / "Pendulum-v1_1" / "Pendulum-v1.zip").is_file()
@@ -127,7 +172,13 @@ def test_published_agent_loads_back_with_rl_zoo3(experts, tmp_path):
 @needs_install
 def test_rl_zoo3_push_to_hub_imports(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    proc = subprocess.run([sys.executable, "-m", "rl_zoo3.push_to_hub", "--help"], cwd=tmp_path, env=env, capture_output=True,
-                          text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "rl_zoo3.push_to_hub", "--help"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "ppo_expert" in proc.stdout

@@ -15,7 +15,16 @@ from sb3_aggrevated.zoo import hyperparams_path
 from tests.conftest import expert_path
 
 BUDGET = 8192
-EXPERT_KEYS = {"expert", "beta", "beta_schedule", "beta_decay", "beta_rollouts", "handover_start", "handover_rollouts", "bc_coef"}
+EXPERT_KEYS = {
+    "expert",
+    "beta",
+    "beta_schedule",
+    "beta_decay",
+    "beta_rollouts",
+    "handover_start",
+    "handover_rollouts",
+    "bc_coef",
+}
 
 
 def _train_and_evaluate(model):
@@ -32,7 +41,9 @@ def test_ppo_expert_beats_ppo_on_pendulum(experts):
     expert_hp["expert"] = expert_path(experts, "sac", "Pendulum-v1")
     seed = 0
     ppo = PPO(TanhGaussianPolicy, make_vec_env("Pendulum-v1", n_envs=4, seed=seed), seed=seed, device="cpu", **hp)
-    ours = PPOExpert("TanhMlpPolicy", make_vec_env("Pendulum-v1", n_envs=4, seed=seed), seed=seed, device="cpu", **hp, **expert_hp)
+    ours = PPOExpert(
+        "TanhMlpPolicy", make_vec_env("Pendulum-v1", n_envs=4, seed=seed), seed=seed, device="cpu", **hp, **expert_hp
+    )
     ppo_return = _train_and_evaluate(ppo)
     ours_return = _train_and_evaluate(ours)
     print(f"after {BUDGET} steps: PPO {ppo_return:.0f}, PPOExpert {ours_return:.0f} (expert about -164)")

@@ -21,7 +21,9 @@ def test_log_prob_matches_change_of_variables():
     dist = TanhGaussianDistribution(2).proba_distribution(th.tensor([[0.3, -0.2]]), th.tensor([-0.5, 0.1]))
     a = th.tensor([[0.4, -0.9]])
     u = th.atanh(a)
-    expected = (th.distributions.Normal(th.tensor([[0.3, -0.2]]), th.tensor([-0.5, 0.1]).exp()).log_prob(u) - th.log(1 - a**2)).sum()
+    expected = (
+        th.distributions.Normal(th.tensor([[0.3, -0.2]]), th.tensor([-0.5, 0.1]).exp()).log_prob(u) - th.log(1 - a**2)
+    ).sum()
     assert dist.log_prob(a).item() == pytest.approx(expected.item(), rel=1e-5)
 
 

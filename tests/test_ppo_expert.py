@@ -81,8 +81,18 @@ def test_beta1_executes_only_expert_actions():
 def test_beta1_episode_return_matches_expert(experts):
     env_id, seed = "Pendulum-v1", 3
     path = expert_path(experts, "sac", env_id)
-    model = PPOExpert("MlpPolicy", make_vec_env(env_id, n_envs=1, seed=seed), expert=path, beta=1.0,
-                      beta_schedule="constant", n_steps=200, batch_size=50, n_epochs=1, policy_kwargs=dict(net_arch=[8]), seed=seed)
+    model = PPOExpert(
+        "MlpPolicy",
+        make_vec_env(env_id, n_envs=1, seed=seed),
+        expert=path,
+        beta=1.0,
+        beta_schedule="constant",
+        n_steps=200,
+        batch_size=50,
+        n_epochs=1,
+        policy_kwargs=dict(net_arch=[8]),
+        seed=seed,
+    )
     model.learn(200)  # SB3 seeds the env with the model's seed: the episode starts from reset(seed=seed)
     learner_return = model.ep_info_buffer[0]["r"]
     expert = load_expert(path)
@@ -194,8 +204,9 @@ def test_schedules_advance_per_rollout_and_log():
         def _on_rollout_end(self):
             logged.append(dict(self.model.logger.name_to_value))
 
-    model = PPOExpert("MlpPolicy", env, expert=expert, beta=0.5, beta_decay=0.5, handover_start=1, handover_rollouts=2,
-                      bc_coef=0.1, **TINY)
+    model = PPOExpert(
+        "MlpPolicy", env, expert=expert, beta=0.5, beta_decay=0.5, handover_start=1, handover_rollouts=2, bc_coef=0.1, **TINY
+    )
     model.learn(64 * 2 * 4, callback=Spy())
     assert [round(d["rollout/beta"], 4) for d in logged] == [0.5, 0.25, 0.125, 0.0625]
     assert [d["train/handover_weight"] for d in logged] == [1.0, 1.0, 0.5, 0.0]
@@ -207,8 +218,21 @@ def test_schedules_advance_per_rollout_and_log():
 def test_bc_term_pulls_towards_expert_action():
     env = DummyVecEnv([lambda: CountEnv(terminate_at=4)] * 2)
     expert = LinearVExpert(env.observation_space, env.action_space, action=0.8)
-    model = PPOExpert("TanhMlpPolicy", env, expert=expert, beta=0.0, handover=0.0, bc_coef=1.0, bc_follows_handover=False, learning_rate=3e-3,
-                      n_steps=64, batch_size=32, n_epochs=5, policy_kwargs=dict(net_arch=[16]), seed=0)
+    model = PPOExpert(
+        "TanhMlpPolicy",
+        env,
+        expert=expert,
+        beta=0.0,
+        handover=0.0,
+        bc_coef=1.0,
+        bc_follows_handover=False,
+        learning_rate=3e-3,
+        n_steps=64,
+        batch_size=32,
+        n_epochs=5,
+        policy_kwargs=dict(net_arch=[16]),
+        seed=0,
+    )
     model.learn(64 * 2 * 6)
     action, _ = model.predict(np.array([[1.0]], dtype=np.float32), deterministic=True)
     assert action[0, 0] == pytest.approx(0.8, abs=0.15)
@@ -265,7 +289,9 @@ def test_non_finite_expert_stops_before_any_update(kind):
 def test_save_load_without_expert_and_continue(tmp_path, experts):
     path = expert_path(experts, "sac", "Pendulum-v1")
     beta = ExponentialRolloutSchedule(0.5, 0.5, stop=10)
-    model = PPOExpert("TanhMlpPolicy", _pendulum(), expert=path, beta=beta, handover=LinearRolloutSchedule(1.0, 0.0, 3), **TINY)
+    model = PPOExpert(
+        "TanhMlpPolicy", _pendulum(), expert=path, beta=beta, handover=LinearRolloutSchedule(1.0, 0.0, 3), **TINY
+    )
     model.learn(256)
     model.save(tmp_path / "ppo_expert")
     PPO("MlpPolicy", _pendulum(), **TINY).save(tmp_path / "ppo")

@@ -51,8 +51,9 @@ def test_resume_after_kill_continues_schedules_counts_and_statistics(tmp_path):
     total = 64 * 8  # 8 rollouts of 32 steps x 2 envs
     # uninterrupted reference
     ref_dir = tmp_path / "ref"
-    subprocess.run([sys.executable, "-c", TRAIN.format(root=str(ROOT), sleep=0, total=total, ckpt=str(ref_dir))], check=True,
-                   timeout=300)
+    subprocess.run(
+        [sys.executable, "-c", TRAIN.format(root=str(ROOT), sleep=0, total=total, ckpt=str(ref_dir))], check=True, timeout=300
+    )
     # interrupted: killed (SIGKILL) once the 3rd checkpoint exists
     ckpt = tmp_path / "ckpt"
     proc = subprocess.Popen([sys.executable, "-c", TRAIN.format(root=str(ROOT), sleep=0.01, total=total, ckpt=str(ckpt))])
@@ -125,8 +126,17 @@ def test_same_seed_same_learning_curve_with_expert():
     def run():
         env = DummyVecEnv([lambda: CountEnv(terminate_at=5)] * 2)
         expert = QuadraticQExpert(env.observation_space, env.action_space)
-        model = PPOExpert("TanhMlpPolicy", env, expert=expert, n_steps=32, batch_size=32, n_epochs=2, bc_coef=0.5,
-                          policy_kwargs=dict(net_arch=[8]), seed=3)
+        model = PPOExpert(
+            "TanhMlpPolicy",
+            env,
+            expert=expert,
+            n_steps=32,
+            batch_size=32,
+            n_epochs=2,
+            bc_coef=0.5,
+            policy_kwargs=dict(net_arch=[8]),
+            seed=3,
+        )
         rewards = []
 
         from stable_baselines3.common.callbacks import BaseCallback
@@ -150,8 +160,15 @@ def test_same_seed_same_learning_curve_with_expert():
 
 def test_rollin_draws_are_separate_from_global_rng():
     env = make_vec_env("Pendulum-v1", n_envs=2, seed=0)
-    model = PPOExpert("MlpPolicy", env, expert=QuadraticQExpert(env.observation_space, env.action_space), seed=0,
-                      n_steps=32, batch_size=32, n_epochs=1)
+    model = PPOExpert(
+        "MlpPolicy",
+        env,
+        expert=QuadraticQExpert(env.observation_space, env.action_space),
+        seed=0,
+        n_steps=32,
+        batch_size=32,
+        n_epochs=1,
+    )
     state = np.random.get_state()[1].copy()
     model._expert_mask(0.5, np.ones(2, dtype=bool))
     assert np.array_equal(np.random.get_state()[1], state)

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from sb3_aggrevated.zoo import hyperparams_path
-from tests.conftest import EXPERTS_ENV_VAR, experts_dir
+from tests.conftest import EXPERTS_ENV_VAR
 
 INSTALLED = importlib.util.find_spec("_sb3_aggrevated_hook") is not None and any(
     (Path(p) / "sb3_aggrevated_zoo.pth").is_file() for p in sys.path if p
@@ -31,7 +31,8 @@ def _run(args, cwd, env=None, timeout=300, check=True):
 
 @needs_install
 def test_plugin_costs_nothing_to_other_programs(tmp_path):
-    code = "import gymnasium, sys; print(sorted(m for m in ('torch', 'rl_zoo3', 'sb3_aggrevated', 'stable_baselines3') if m in sys.modules))"
+    modules = "('torch', 'rl_zoo3', 'sb3_aggrevated', 'stable_baselines3')"
+    code = f"import gymnasium, sys; print(sorted(m for m in {modules} if m in sys.modules))"
     assert _run(["-c", code], tmp_path).stdout.strip() == "[]"
 
 
@@ -44,7 +45,14 @@ def test_hook_can_be_turned_off(tmp_path):
 
 def test_yaml_entries_are_complete():
     entries = yaml.safe_load(hyperparams_path().read_text())
-    wanted = {"BipedalWalkerHardcore-v3", "BipedalWalker-v3", "LunarLander-v3", "LunarLanderContinuous-v3", "Pendulum-v1", "CartPole-v1"}
+    wanted = {
+        "BipedalWalkerHardcore-v3",
+        "BipedalWalker-v3",
+        "LunarLander-v3",
+        "LunarLanderContinuous-v3",
+        "Pendulum-v1",
+        "CartPole-v1",
+    }
     assert wanted <= set(entries)
     import inspect
 
@@ -59,32 +67,107 @@ def test_yaml_entries_are_complete():
 
 @needs_install
 def test_train_enjoy_pendulum_with_embedded_expert(tmp_path):
-    _run(["-m", "rl_zoo3.train", "--algo", "ppo_expert", "--env", "Pendulum-v1", "-n", "4096", "-f", "logs", "--eval-freq", "-1",
-          "--seed", "0", "--device", "cpu"], tmp_path, env={EXPERTS_ENV_VAR: ""})
+    _run(
+        [
+            "-m",
+            "rl_zoo3.train",
+            "--algo",
+            "ppo_expert",
+            "--env",
+            "Pendulum-v1",
+            "-n",
+            "4096",
+            "-f",
+            "logs",
+            "--eval-freq",
+            "-1",
+            "--seed",
+            "0",
+            "--device",
+            "cpu",
+        ],
+        tmp_path,
+        env={EXPERTS_ENV_VAR: ""},
+    )
     run = tmp_path / "logs" / "ppo_expert" / "Pendulum-v1_1"
     assert (run / "Pendulum-v1.zip").is_file()
     config = (run / "Pendulum-v1" / "config.yml").read_text()
     assert "embedded/sac-Pendulum-v1" in config
-    out = _run(["-m", "rl_zoo3.enjoy", "--algo", "ppo_expert", "--env", "Pendulum-v1", "-f", "logs", "-n", "300", "--no-render"], tmp_path)
+    out = _run(
+        ["-m", "rl_zoo3.enjoy", "--algo", "ppo_expert", "--env", "Pendulum-v1", "-f", "logs", "-n", "300", "--no-render"],
+        tmp_path,
+    )
     assert "Episode Reward" in out.stdout or "Mean reward" in out.stdout
 
 
 @needs_install
 def test_train_enjoy_hardcore_with_expert_from_env_var(tmp_path, experts):
     params = ["n_envs:2", "n_steps:64", "batch_size:64", "n_epochs:1"]
-    _run(["-m", "rl_zoo3.train", "--algo", "ppo_expert", "--env", "BipedalWalkerHardcore-v3", "-n", "256", "-f", "logs",
-          "--eval-freq", "-1", "--device", "cpu", "-params", *params], tmp_path, env={EXPERTS_ENV_VAR: str(experts)})
+    _run(
+        [
+            "-m",
+            "rl_zoo3.train",
+            "--algo",
+            "ppo_expert",
+            "--env",
+            "BipedalWalkerHardcore-v3",
+            "-n",
+            "256",
+            "-f",
+            "logs",
+            "--eval-freq",
+            "-1",
+            "--device",
+            "cpu",
+            "-params",
+            *params,
+        ],
+        tmp_path,
+        env={EXPERTS_ENV_VAR: str(experts)},
+    )
     run = tmp_path / "logs" / "ppo_expert" / "BipedalWalkerHardcore-v3_1"
-    assert (run / "BipedalWalkerHardcore-v3.zip").is_file() and (run / "BipedalWalkerHardcore-v3" / "vecnormalize.pkl").is_file()
-    _run(["-m", "rl_zoo3.enjoy", "--algo", "ppo_expert", "--env", "BipedalWalkerHardcore-v3", "-f", "logs", "-n", "300",
-          "--no-render"], tmp_path)
+    assert (run / "BipedalWalkerHardcore-v3.zip").is_file() and (
+        run / "BipedalWalkerHardcore-v3" / "vecnormalize.pkl"
+    ).is_file()
+    _run(
+        [
+            "-m",
+            "rl_zoo3.enjoy",
+            "--algo",
+            "ppo_expert",
+            "--env",
+            "BipedalWalkerHardcore-v3",
+            "-f",
+            "logs",
+            "-n",
+            "300",
+            "--no-render",
+        ],
+        tmp_path,
+    )
 
 
 @needs_install
 def test_missing_expert_gives_one_clear_error(tmp_path):
-    proc = _run(["-m", "rl_zoo3.train", "--algo", "ppo_expert", "--env", "BipedalWalkerHardcore-v3", "-n", "256", "-f", "logs",
-                 "-params", "n_envs:1"], tmp_path, env={EXPERTS_ENV_VAR: str(tmp_path), "HF_HUB_OFFLINE": "1",
-                                                          "HF_HUB_CACHE": str(tmp_path / "hub")}, check=False)
+    proc = _run(
+        [
+            "-m",
+            "rl_zoo3.train",
+            "--algo",
+            "ppo_expert",
+            "--env",
+            "BipedalWalkerHardcore-v3",
+            "-n",
+            "256",
+            "-f",
+            "logs",
+            "-params",
+            "n_envs:1",
+        ],
+        tmp_path,
+        env={EXPERTS_ENV_VAR: str(tmp_path), "HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": str(tmp_path / "hub")},
+        check=False,
+    )
     assert proc.returncode != 0
     err = proc.stderr
     assert "No expert found for 'sb3/ppo-BipedalWalkerHardcore-v3'" in err
@@ -94,19 +177,79 @@ def test_missing_expert_gives_one_clear_error(tmp_path):
 @needs_install
 def test_conf_file_overrides_the_packaged_yaml(tmp_path):
     conf = tmp_path / "mine.yml"
-    conf.write_text(yaml.safe_dump({"Pendulum-v1": {"n_timesteps": 512, "policy": "MlpPolicy", "n_steps": 64, "n_envs": 2,
-                                                    "batch_size": 64, "expert": "embedded/sac-Pendulum-v1", "beta": 0.3}}))
-    _run(["-m", "rl_zoo3.train", "--algo", "ppo_expert", "--env", "Pendulum-v1", "-f", "logs", "-conf", str(conf),
-          "--eval-freq", "-1"], tmp_path)
+    conf.write_text(
+        yaml.safe_dump(
+            {
+                "Pendulum-v1": {
+                    "n_timesteps": 512,
+                    "policy": "MlpPolicy",
+                    "n_steps": 64,
+                    "n_envs": 2,
+                    "batch_size": 64,
+                    "expert": "embedded/sac-Pendulum-v1",
+                    "beta": 0.3,
+                }
+            }
+        )
+    )
+    _run(
+        [
+            "-m",
+            "rl_zoo3.train",
+            "--algo",
+            "ppo_expert",
+            "--env",
+            "Pendulum-v1",
+            "-f",
+            "logs",
+            "-conf",
+            str(conf),
+            "--eval-freq",
+            "-1",
+        ],
+        tmp_path,
+    )
     config = (tmp_path / "logs" / "ppo_expert" / "Pendulum-v1_1" / "Pendulum-v1" / "config.yml").read_text()
     assert "0.3" in config and "MlpPolicy" in config
 
 
 @needs_install
 def test_optimize_runs_two_tiny_trials(tmp_path):
-    _run(["-m", "rl_zoo3.train", "--algo", "ppo_expert", "--env", "Pendulum-v1", "-f", "logs", "-optimize", "--n-trials", "2",
-          "-n", "512", "--n-evaluations", "1", "--eval-episodes", "1", "--sampler", "random", "--pruner", "none",
-          "--no-optim-plots", "--storage", str(tmp_path / "study.log"), "--study-name", "tiny", "--device", "cpu", "--seed", "0"],
-         tmp_path, env={EXPERTS_ENV_VAR: ""})
+    _run(
+        [
+            "-m",
+            "rl_zoo3.train",
+            "--algo",
+            "ppo_expert",
+            "--env",
+            "Pendulum-v1",
+            "-f",
+            "logs",
+            "-optimize",
+            "--n-trials",
+            "2",
+            "-n",
+            "512",
+            "--n-evaluations",
+            "1",
+            "--eval-episodes",
+            "1",
+            "--sampler",
+            "random",
+            "--pruner",
+            "none",
+            "--no-optim-plots",
+            "--storage",
+            str(tmp_path / "study.log"),
+            "--study-name",
+            "tiny",
+            "--device",
+            "cpu",
+            "--seed",
+            "0",
+        ],
+        tmp_path,
+        env={EXPERTS_ENV_VAR: ""},
+    )
     report = list((tmp_path / "logs" / "ppo_expert").glob("report_Pendulum-v1_2-trials*"))
     assert report and (tmp_path / "study.log").is_file()

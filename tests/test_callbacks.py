@@ -1,0 +1,112 @@
+"""Callbacks on tiny trainings: logged keys, expert score, early stop, best model with its statistics."""
+
+import numpy as np
+import pytest
+from stable_baselines3 import PPO
+from stable_baselines3.common.logger import KVWriter, configure
+from stable_baselines3.common.monitor import Monitor
+from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
+
+from sb3_aggrevated import PPOExpert
+from sb3_aggrevated.callbacks import ExpertActionDistanceCallback, ExpertEvalCallback, evaluate_expert
+from tests.conftest import CountEnv, QuadraticQExpert
+
+TINY = dict(n_steps=32, batch_size=32, n_epochs=1, policy_kwargs=dict(net_arch=[8]), seed=0)
+
+
+def _env(n=2, terminate_at=5):
+    return DummyVecEnv([lambda: Monitor(CountEnv(terminate_at=terminate_at))] * n)
+
+
+class _Recorder(KVWriter):
+    """Collects every value logged through SB3's logger (as a csv/tensorboard writer would see it)."""
+
+    def __init__(self):
+        self.values: dict[str, list] = {}
+
+    def write(self, key_values, key_excluded, step=0):
+        for key, value in key_values.items():
+            self.values.setdefault(key, []).append(value)
+
+    def close(self):
+        pass
+
+
+def _logged_model(model):
+    logger = configure(None, [])
+    recorder = _Recorder()
+    logger.output_formats.append(recorder)
+    model.set_logger(logger)
+    return recorder
+
+
+def test_evaluate_expert_gives_raw_observations_and_expert_return():
+    # CountEnv: reward 1 + action, 5 steps: the expert (action 0.5) scores 7.5 per episode
+    env = VecNormalize(_env(1))
+    expert = QuadraticQExpert(env.observation_space, env.action_space, action=0.5)
+    mean, std = evaluate_expert(expert, env, n_eval_episodes=3, seed=0)
+    assert mean == pytest.approx(7.5) and std == pytest.approx(0.0)
+    seen = np.concatenate([s.reshape(-1) for s in expert.seen])
+    assert set(np.round(seen, 6)) <= {0.0, 1.0, 2.0, 3.0, 4.0}  # raw step counts, never normalised ones
+
+
+def test_expert_eval_callback_logs_score_and_saves_best_with_statistics(tmp_path):
+    env = VecNormalize(_env())
+    expert = QuadraticQExpert(env.observation_space, env.action_space, action=0.5)
+    model = PPOExpert("TanhMlpPolicy", env, expert=expert, **TINY)
+    recorder = _logged_model(model)
+    callback = ExpertEvalCallback(
+        _env(1), n_eval_episodes=2, eval_freq=32, best_model_save_path=str(tmp_path), stop_at_expert_fraction=100.0, verbose=0
+    )
+    model.learn(64 * 4, callback=callback)
+    assert model.num_timesteps == 64 * 4  # never reached 100 x expert level: no stop
+    assert callback.expert_mean_reward == pytest.approx(7.5)  # 5 steps of reward 1 + 0.5
+    for key in (
+        "eval/mean_reward",
+        "eval/expert_mean_reward",
+        "eval/expert_score",
+        "rollout/beta",
+        "rollout/expert_fraction",
+        "rollout/expert_adv_mean",
+        "train/handover_weight",
+    ):
+        assert key in recorder.values, key
+    span = callback.expert_mean_reward - callback.random_mean_reward
+    last = recorder.values["eval/mean_reward"][-1]
+    assert recorder.values["eval/expert_score"][-1] == pytest.approx((last - callback.random_mean_reward) / span)
+    assert (tmp_path / "best_model.zip").is_file() and (tmp_path / "vecnormalize.pkl").is_file()
+
+
+def test_expert_eval_callback_stops_at_expert_level():
+    # the learner is its own "expert": at the first evaluation (before any update) it is exactly at expert level
+    model = PPO("MlpPolicy", _env(), **TINY)
+    callback = ExpertEvalCallback(
+        _env(1), expert=model, n_eval_episodes=2, eval_freq=16, stop_at_expert_fraction=1.0, verbose=0
+    )
+    model.learn(64 * 10, callback=callback)
+    assert callback.expert_score == pytest.approx(1.0)
+    assert model.num_timesteps == 32  # stopped at the first evaluation
+
+
+def test_callbacks_work_with_plain_ppo_given_an_expert():
+    env = _env()
+    expert = QuadraticQExpert(env.observation_space, env.action_space)
+    model = PPO("MlpPolicy", env, **TINY)
+    recorder = _logged_model(model)
+    model.learn(
+        128,
+        callback=[
+            ExpertEvalCallback(_env(1), expert=expert, n_eval_episodes=1, eval_freq=32, verbose=0),
+            ExpertActionDistanceCallback(expert=expert),
+        ],
+    )
+    assert "eval/expert_score" in recorder.values and "rollout/expert_action_distance" in recorder.values
+    assert all(d >= 0 for d in recorder.values["rollout/expert_action_distance"])
+
+
+def test_callback_input_errors():
+    with pytest.raises(ValueError, match="stop_at_expert_fraction must be > 0"):
+        ExpertEvalCallback(_env(1), stop_at_expert_fraction=0.0)
+    model = PPO("MlpPolicy", _env(), **TINY)
+    with pytest.raises(ValueError, match="has no expert"):
+        model.learn(64, callback=ExpertActionDistanceCallback())
