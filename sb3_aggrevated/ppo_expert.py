@@ -103,6 +103,9 @@ class PPOExpert(PPO):
     :param bc_loss: for Box actions, ``"mse"`` (squared distance of the learner's deterministic action to the
         expert's, in the policy's action units; bounded where expert actions sit on the bounds) or ``"nll"``
         (``-log pi(a*|s)``); discrete actions always use the negative log-likelihood (cross-entropy)
+    :param bc_buffer_size: keep this many (state, expert action) pairs across rollouts and clone on
+        minibatches drawn from them (DAgger's aggregated dataset; raw observations, normalised with the learner's
+        current statistics at each update); 0 clones on the current rollout only. Not saved with the model.
     :param bc_follows_handover: multiply ``bc_coef`` by the hand-over weight, so that cloning fades out with
         the expert's advantage and the learner is free to improve past the expert
     :param expert_kwargs: keyword arguments for :func:`~sb3_aggrevated.experts.load_expert`
@@ -150,6 +153,7 @@ class PPOExpert(PPO):
         bc_coef: float | RolloutSchedule = 0.0,
         bc_follows_handover: bool = True,
         bc_loss: str = "mse",
+        bc_buffer_size: int = 0,
         expert_kwargs: dict[str, Any] | None = None,
         stats_window_size: int = 100,
         tensorboard_log: str | None = None,
@@ -204,6 +208,8 @@ class PPOExpert(PPO):
         self.bc_coef = bc_coef
         self.bc_follows_handover = bc_follows_handover
         self.bc_loss = bc_loss
+        self.bc_buffer_size = bc_buffer_size
+        self._bc_data: dict[str, Any] | None = None  # DAgger's aggregated dataset (not saved with the model)
         self.expert_kwargs = expert_kwargs or {}
         #: number of rollouts collected so far: the index of every schedule of this class
         self._n_rollouts = 0
@@ -234,6 +240,8 @@ class PPOExpert(PPO):
         self._expert_rng = np.random.default_rng(seed)
 
     def _build_expert_schedules(self) -> None:
+        if not isinstance(self.bc_buffer_size, int) or self.bc_buffer_size < 0:
+            raise ValueError(f"bc_buffer_size must be an integer >= 0, got {self.bc_buffer_size!r}.")
         if self.bc_loss not in BC_LOSSES:
             raise ValueError(f"bc_loss must be one of {BC_LOSSES}, got {self.bc_loss!r}.")
         if self.mixing not in MIXING_MODES:
@@ -266,7 +274,7 @@ class PPOExpert(PPO):
 
     def _excluded_save_params(self) -> list[str]:
         # The expert is never pickled into the model; give it back with load(..., expert=...).
-        return [*super()._excluded_save_params(), "expert", "_episode_expert"]
+        return [*super()._excluded_save_params(), "expert", "_episode_expert", "_bc_data"]
 
     # --- roll-in -----------------------------------------------------------------------------------
 
@@ -515,13 +523,39 @@ class PPOExpert(PPO):
             buffer.expert_actions = (
                 self._to_policy_actions(expert_actions).reshape(buffer.expert_actions.shape).astype(np.float32)
             )
+            if self.bc_buffer_size > 0:
+                self._aggregate_bc_data(flat_obs, buffer.expert_actions.reshape(len(flat_obs), -1))
+
+    def _aggregate_bc_data(self, raw_obs: np.ndarray, expert_actions: np.ndarray) -> None:
+        """Add the rollout's (raw state, expert action) pairs to the FIFO aggregated dataset."""
+        if self._bc_data is None:
+            self._bc_data = {
+                "obs": np.zeros((self.bc_buffer_size, *raw_obs.shape[1:]), dtype=np.float32),
+                "actions": np.zeros((self.bc_buffer_size, expert_actions.shape[1]), dtype=np.float32),
+                "pos": 0,
+                "size": 0,
+            }
+        data = self._bc_data
+        idx = (data["pos"] + np.arange(len(raw_obs))) % self.bc_buffer_size
+        keep = slice(-self.bc_buffer_size, None)  # a rollout larger than the dataset keeps its newest pairs
+        data["obs"][idx[keep]] = raw_obs[keep]
+        data["actions"][idx[keep]] = expert_actions[keep]
+        data["pos"] = int((data["pos"] + len(raw_obs)) % self.bc_buffer_size)
+        data["size"] = min(data["size"] + len(raw_obs), self.bc_buffer_size)
 
     # --- update -----------------------------------------------------------------------------------
 
     def _bc_loss(self, rollout_data: ExpertRolloutBufferSamples) -> th.Tensor:
         """Behaviour cloning of the expert's action at the visited states (see ``bc_loss``)."""
-        expert_actions = rollout_data.expert_actions
-        distribution = self.policy.get_distribution(rollout_data.observations)
+        observations, expert_actions = rollout_data.observations, rollout_data.expert_actions
+        if self._bc_data is not None and self._bc_data["size"] > 0:
+            # a minibatch of the aggregated dataset, normalised with the learner's current statistics
+            idx = np.random.randint(0, self._bc_data["size"], size=len(expert_actions))
+            raw = self._bc_data["obs"][idx]
+            obs = self._vec_normalize_env.normalize_obs(raw) if self._vec_normalize_env is not None else raw
+            observations = th.as_tensor(obs, device=self.device)
+            expert_actions = th.as_tensor(self._bc_data["actions"][idx], device=self.device)
+        distribution = self.policy.get_distribution(observations)
         if isinstance(self.action_space, spaces.Discrete):
             return -distribution.log_prob(expert_actions.long().flatten()).mean()
         if self.bc_loss == "mse" and isinstance(self.action_space, spaces.Box):

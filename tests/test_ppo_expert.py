@@ -317,3 +317,16 @@ def test_discrete_q_expert_runs(experts):
     model.learn(256)
     assert model.rollout_buffer.expert_executed.any()
     assert set(np.unique(model.rollout_buffer.expert_actions)) <= {0.0, 1.0}
+
+
+def test_aggregated_bc_dataset_keeps_earlier_rollouts():
+    env = DummyVecEnv([lambda: CountEnv(terminate_at=4)] * 2)
+    expert = LinearVExpert(env.observation_space, env.action_space, action=0.8)
+    model = PPOExpert("TanhMlpPolicy", env, expert=expert, bc_coef=1.0, bc_buffer_size=200, **TINY)
+    model.learn(128 * 3)  # 3 rollouts of 64 steps x 2 envs = 384 pairs into a FIFO of 200
+    data = model._bc_data
+    assert data["size"] == 200 and data["pos"] == 384 % 200
+    np.testing.assert_allclose(data["actions"], np.clip(0.8, -1, 1))  # the expert's label, in policy units
+    assert set(np.unique(data["obs"])) <= {0.0, 1.0, 2.0, 3.0}  # raw states
+    with pytest.raises(ValueError, match="bc_buffer_size"):
+        PPOExpert("MlpPolicy", env, expert=expert, bc_buffer_size=-1, **TINY)
