@@ -20,6 +20,11 @@ needs_install = pytest.mark.skipif(
 )
 
 
+def zoo(tool: str, env_id: str, args: str = "") -> list[str]:
+    """``python -m rl_zoo3.TOOL --algo ppo_expert --env ENV ARGS`` as an argv tail."""
+    return ["-m", f"rl_zoo3.{tool}", "--algo", "ppo_expert", "--env", env_id, *args.split()]
+
+
 def _run(args, cwd, env=None, timeout=300, check=True):
     full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     full_env.pop("PYTHONPATH", None)  # the installed package, not the source tree
@@ -68,24 +73,7 @@ def test_yaml_entries_are_complete():
 @needs_install
 def test_train_enjoy_pendulum_with_embedded_expert(tmp_path):
     _run(
-        [
-            "-m",
-            "rl_zoo3.train",
-            "--algo",
-            "ppo_expert",
-            "--env",
-            "Pendulum-v1",
-            "-n",
-            "4096",
-            "-f",
-            "logs",
-            "--eval-freq",
-            "-1",
-            "--seed",
-            "0",
-            "--device",
-            "cpu",
-        ],
+        zoo("train", "Pendulum-v1", "-n 4096 -f logs --eval-freq -1 --seed 0 --device cpu"),
         tmp_path,
         env={EXPERTS_ENV_VAR: ""},
     )
@@ -93,163 +81,66 @@ def test_train_enjoy_pendulum_with_embedded_expert(tmp_path):
     assert (run / "Pendulum-v1.zip").is_file()
     config = (run / "Pendulum-v1" / "config.yml").read_text()
     assert "embedded/sac-Pendulum-v1" in config
-    out = _run(
-        ["-m", "rl_zoo3.enjoy", "--algo", "ppo_expert", "--env", "Pendulum-v1", "-f", "logs", "-n", "300", "--no-render"],
-        tmp_path,
-    )
+    out = _run(zoo("enjoy", "Pendulum-v1", "-f logs -n 300 --no-render"), tmp_path)
     assert "Episode Reward" in out.stdout or "Mean reward" in out.stdout
 
 
 @needs_install
 def test_train_enjoy_hardcore_with_expert_from_env_var(tmp_path, experts):
-    params = ["n_envs:2", "n_steps:64", "batch_size:64", "n_epochs:1"]
-    _run(
-        [
-            "-m",
-            "rl_zoo3.train",
-            "--algo",
-            "ppo_expert",
-            "--env",
-            "BipedalWalkerHardcore-v3",
-            "-n",
-            "256",
-            "-f",
-            "logs",
-            "--eval-freq",
-            "-1",
-            "--device",
-            "cpu",
-            "-params",
-            *params,
-        ],
-        tmp_path,
-        env={EXPERTS_ENV_VAR: str(experts)},
-    )
+    params = "-params n_envs:2 n_steps:64 batch_size:64 n_epochs:1"
+    args = f"-n 256 -f logs --eval-freq -1 --device cpu {params}"
+    _run(zoo("train", "BipedalWalkerHardcore-v3", args), tmp_path, env={EXPERTS_ENV_VAR: str(experts)})
     run = tmp_path / "logs" / "ppo_expert" / "BipedalWalkerHardcore-v3_1"
-    assert (run / "BipedalWalkerHardcore-v3.zip").is_file() and (
-        run / "BipedalWalkerHardcore-v3" / "vecnormalize.pkl"
-    ).is_file()
-    _run(
-        [
-            "-m",
-            "rl_zoo3.enjoy",
-            "--algo",
-            "ppo_expert",
-            "--env",
-            "BipedalWalkerHardcore-v3",
-            "-f",
-            "logs",
-            "-n",
-            "300",
-            "--no-render",
-        ],
-        tmp_path,
-    )
+    assert (run / "BipedalWalkerHardcore-v3.zip").is_file()
+    assert (run / "BipedalWalkerHardcore-v3" / "vecnormalize.pkl").is_file()
+    _run(zoo("enjoy", "BipedalWalkerHardcore-v3", "-f logs -n 300 --no-render"), tmp_path)
 
 
 @needs_install
 def test_missing_expert_gives_one_clear_error(tmp_path):
+    offline = {EXPERTS_ENV_VAR: str(tmp_path), "HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": str(tmp_path / "hub")}
     proc = _run(
-        [
-            "-m",
-            "rl_zoo3.train",
-            "--algo",
-            "ppo_expert",
-            "--env",
-            "BipedalWalkerHardcore-v3",
-            "-n",
-            "256",
-            "-f",
-            "logs",
-            "-params",
-            "n_envs:1",
-        ],
-        tmp_path,
-        env={EXPERTS_ENV_VAR: str(tmp_path), "HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": str(tmp_path / "hub")},
-        check=False,
+        zoo("train", "BipedalWalkerHardcore-v3", "-n 256 -f logs -params n_envs:1"), tmp_path, env=offline, check=False
     )
     assert proc.returncode != 0
     err = proc.stderr
     assert "No expert found for 'sb3/ppo-BipedalWalkerHardcore-v3'" in err
     assert "ppo/BipedalWalkerHardcore-v3_1" in err and "rl_zoo3.load_from_hub" in err
+    assert not (tmp_path / "logs" / "ppo_expert" / "BipedalWalkerHardcore-v3_1" / "BipedalWalkerHardcore-v3.zip").exists()
+
+
+@needs_install
+def test_unknown_yaml_key_fails_before_anything_is_created(tmp_path):
+    proc = _run(zoo("train", "Pendulum-v1", "-n 256 -f logs -params betaa:0.3"), tmp_path, check=False)
+    assert proc.returncode != 0
+    assert "'betaa' (did you mean 'beta'?)" in proc.stderr
+    assert not (tmp_path / "logs").exists()
 
 
 @needs_install
 def test_conf_file_overrides_the_packaged_yaml(tmp_path):
     conf = tmp_path / "mine.yml"
-    conf.write_text(
-        yaml.safe_dump(
-            {
-                "Pendulum-v1": {
-                    "n_timesteps": 512,
-                    "policy": "MlpPolicy",
-                    "n_steps": 64,
-                    "n_envs": 2,
-                    "batch_size": 64,
-                    "expert": "embedded/sac-Pendulum-v1",
-                    "beta": 0.3,
-                }
-            }
-        )
-    )
-    _run(
-        [
-            "-m",
-            "rl_zoo3.train",
-            "--algo",
-            "ppo_expert",
-            "--env",
-            "Pendulum-v1",
-            "-f",
-            "logs",
-            "-conf",
-            str(conf),
-            "--eval-freq",
-            "-1",
-        ],
-        tmp_path,
-    )
+    entry = {
+        "n_timesteps": 512,
+        "policy": "MlpPolicy",
+        "n_steps": 64,
+        "n_envs": 2,
+        "batch_size": 64,
+        "expert": "embedded/sac-Pendulum-v1",
+        "beta": 0.3,
+    }
+    conf.write_text(yaml.safe_dump({"Pendulum-v1": entry}))
+    _run(zoo("train", "Pendulum-v1", f"-f logs -conf {conf} --eval-freq -1"), tmp_path)
     config = (tmp_path / "logs" / "ppo_expert" / "Pendulum-v1_1" / "Pendulum-v1" / "config.yml").read_text()
     assert "0.3" in config and "MlpPolicy" in config
 
 
 @needs_install
 def test_optimize_runs_two_tiny_trials(tmp_path):
-    _run(
-        [
-            "-m",
-            "rl_zoo3.train",
-            "--algo",
-            "ppo_expert",
-            "--env",
-            "Pendulum-v1",
-            "-f",
-            "logs",
-            "-optimize",
-            "--n-trials",
-            "2",
-            "-n",
-            "512",
-            "--n-evaluations",
-            "1",
-            "--eval-episodes",
-            "1",
-            "--sampler",
-            "random",
-            "--pruner",
-            "none",
-            "--no-optim-plots",
-            "--storage",
-            str(tmp_path / "study.log"),
-            "--study-name",
-            "tiny",
-            "--device",
-            "cpu",
-            "--seed",
-            "0",
-        ],
-        tmp_path,
-        env={EXPERTS_ENV_VAR: ""},
+    args = (
+        "-f logs -optimize --n-trials 2 -n 512 --n-evaluations 1 --eval-episodes 1 --sampler random --pruner none "
+        f"--no-optim-plots --storage {tmp_path / 'study.log'} --study-name tiny --device cpu --seed 0"
     )
+    _run(zoo("train", "Pendulum-v1", args), tmp_path, env={EXPERTS_ENV_VAR: ""})
     report = list((tmp_path / "logs" / "ppo_expert").glob("report_Pendulum-v1_2-trials*"))
     assert report and (tmp_path / "study.log").is_file()
