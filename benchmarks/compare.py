@@ -29,22 +29,18 @@ from typing import Any
 import numpy as np
 import yaml
 
-EXPERT_KEYS = (
-    "expert",
-    "beta",
-    "beta_schedule",
-    "beta_decay",
-    "beta_rollouts",
-    "mixing",
-    "expert_deterministic",
-    "expert_gae_lambda",
-    "handover_start",
-    "handover_rollouts",
-    "handover",
-    "bc_coef",
-    "bc_follows_handover",
-    "expert_kwargs",
-)
+
+def expert_keys() -> set[str]:
+    """PPOExpert's own keywords (those PPO does not take): dropped for the PPO runs."""
+    import inspect
+
+    from stable_baselines3 import PPO
+
+    from sb3_aggrevated import PPOExpert
+
+    return set(inspect.signature(PPOExpert.__init__).parameters) - set(inspect.signature(PPO.__init__).parameters)
+
+
 ZOO_KEYS = ("n_envs", "n_timesteps", "normalize", "policy")
 EVAL_SEED_BASE = 100_000  # evaluation seeds are never training or tuning seeds
 
@@ -93,7 +89,7 @@ def build(algo: str, env_id: str, entry: dict[str, Any], seed: int):
         eval_env = VecNormalize(eval_env, training=False, norm_reward=False)
     policy = entry.get("policy", "MlpPolicy")
     if algo == "ppo":
-        hp = {k: v for k, v in hp.items() if k not in EXPERT_KEYS}
+        hp = {k: v for k, v in hp.items() if k not in expert_keys()}
         model = PPO(TanhGaussianPolicy if policy == "TanhMlpPolicy" else policy, env, seed=seed, device="cpu", **hp)
     else:
         model = PPOExpert(policy, env, seed=seed, device="cpu", **hp)

@@ -73,7 +73,9 @@ def main() -> None:
     print("| piece | PPO (s) | PPOExpert (s) |\n|---|---|---|")
     for label, name in PIECES:
         module = "sb3_aggrevated" if name in ("predict", "value", "_set_expert_targets", "_bc_loss") else ""
-        print(f"| {label} | {cumulative(last['ppo'], name, module):.2f} | {cumulative(last['ppo_expert'], name, module):.2f} |")
+        print(
+            f"| {label} | {cumulative(last['ppo'], name, module):.2f} | {cumulative(last['ppo_expert'], name, module):.2f} |"
+        )
 
 
 if __name__ == "__main__":
