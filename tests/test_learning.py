@@ -4,8 +4,6 @@ at the same small budget, seed and hyperparameters (hyperparams/ppo_expert.yml's
 expert). Learning-speed claims with several seeds live in benchmarks/.
 """
 
-import inspect
-
 import numpy as np
 import yaml
 from stable_baselines3 import PPO
