@@ -245,11 +245,21 @@ class SB3Expert(Expert):
             obs_t = self.policy.obs_to_tensor(obs[chunk])[0]
             yield (obs_t, *(th.as_tensor(np.asarray(o[chunk]), device=self.policy.device) for o in others))
 
+    @th.no_grad()
     def predict(self, obs: np.ndarray, deterministic: bool = True) -> np.ndarray:
+        # A lean path (no per-call mode switch or space checks of BasePolicy.predict): it runs at every
+        # roll-in step. Same result as ``policy.predict``.
+        obs = np.asarray(obs)
         if self.obs_normalizer is not None:
             obs = self.obs_normalizer(obs)
-        actions, _ = self.policy.predict(obs, deterministic=deterministic)
-        return actions
+        obs_t = th.as_tensor(obs, dtype=th.float32, device=self.policy.device)
+        actions = self.policy._predict(obs_t, deterministic=deterministic).cpu().numpy()
+        if isinstance(self.action_space, spaces.Box):
+            if self.policy.squash_output:
+                actions = self.policy.unscale_action(actions)
+            else:
+                actions = np.clip(actions, self.action_space.low, self.action_space.high)
+        return actions.reshape((-1, *self.action_space.shape))
 
     def _critic(self, obs_t: th.Tensor, scaled_actions: th.Tensor) -> th.Tensor:
         out = self.model.critic(obs_t, scaled_actions)  # type: ignore[attr-defined]

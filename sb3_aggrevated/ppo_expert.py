@@ -545,8 +545,27 @@ class PPOExpert(PPO):
 
     # --- update -----------------------------------------------------------------------------------
 
-    def _bc_loss(self, rollout_data: ExpertRolloutBufferSamples) -> th.Tensor:
-        """Behaviour cloning of the expert's action at the visited states (see ``bc_loss``)."""
+    def _evaluate_actions(self, obs: th.Tensor, actions: th.Tensor) -> tuple[th.Tensor, th.Tensor, th.Tensor | None, Any]:
+        """``ActorCriticPolicy.evaluate_actions`` that also returns the distribution (one actor pass for the
+        PPO loss and the behaviour-cloning term)."""
+        policy = self.policy
+        features = policy.extract_features(obs)
+        if policy.share_features_extractor:
+            latent_pi, latent_vf = policy.mlp_extractor(features)
+        else:
+            pi_features, vf_features = features
+            latent_pi = policy.mlp_extractor.forward_actor(pi_features)
+            latent_vf = policy.mlp_extractor.forward_critic(vf_features)
+        distribution = policy._get_action_dist_from_latent(latent_pi)
+        return policy.value_net(latent_vf), distribution.log_prob(actions), distribution.entropy(), distribution
+
+    def _bc_loss(self, rollout_data: ExpertRolloutBufferSamples, distribution: Any = None) -> th.Tensor:
+        """
+        Behaviour cloning of the expert's action at the visited states (see ``bc_loss``).
+
+        :param rollout_data: the PPO minibatch (its states and expert labels, unless the aggregated dataset is used)
+        :param distribution: the policy's distribution on the minibatch's states, where already computed
+        """
         observations, expert_actions = rollout_data.observations, rollout_data.expert_actions
         if self._bc_data is not None and self._bc_data["size"] > 0:
             # a minibatch of the aggregated dataset, normalised with the learner's current statistics
@@ -555,7 +574,9 @@ class PPOExpert(PPO):
             obs = self._vec_normalize_env.normalize_obs(raw) if self._vec_normalize_env is not None else raw
             observations = th.as_tensor(obs, device=self.device)
             expert_actions = th.as_tensor(self._bc_data["actions"][idx], device=self.device)
-        distribution = self.policy.get_distribution(observations)
+            distribution = None
+        if distribution is None:
+            distribution = self.policy.get_distribution(observations)
         if isinstance(self.action_space, spaces.Discrete):
             return -distribution.log_prob(expert_actions.long().flatten()).mean()
         if self.bc_loss == "mse" and isinstance(self.action_space, spaces.Box):
@@ -599,7 +620,11 @@ class PPOExpert(PPO):
                     # Convert discrete action from float to long
                     actions = rollout_data.actions.long().flatten()
 
-                values, log_prob, entropy = self.policy.evaluate_actions(rollout_data.observations, actions)
+                distribution = None
+                if bc_coef > 0.0 and self._bc_data is None:  # PPOExpert: one actor pass for both losses
+                    values, log_prob, entropy, distribution = self._evaluate_actions(rollout_data.observations, actions)
+                else:
+                    values, log_prob, entropy = self.policy.evaluate_actions(rollout_data.observations, actions)
                 values = values.flatten()
                 # Normalize advantage
                 advantages = rollout_data.advantages
@@ -649,7 +674,7 @@ class PPOExpert(PPO):
                 loss = policy_loss + self.ent_coef * entropy_loss + self.vf_coef * value_loss
 
                 if bc_coef > 0.0:  # PPOExpert: behaviour cloning on the expert's actions
-                    bc_loss = self._bc_loss(rollout_data)
+                    bc_loss = self._bc_loss(rollout_data, distribution)
                     bc_losses.append(bc_loss.item())
                     loss = loss + bc_coef * bc_loss
 

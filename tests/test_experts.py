@@ -34,6 +34,9 @@ def test_every_shared_expert_loads_and_gives_finite_values(experts, algo, folder
     obs = np.stack([env.reset(seed=i)[0] for i in range(4)] + [env.observation_space.sample() * 0.1 for _ in range(4)])
     actions = expert.predict(obs)
     assert actions.shape == (8, *env.action_space.shape)
+    # the lean batched predict gives what SB3's policy.predict gives
+    normalized = expert.obs_normalizer(obs) if expert.obs_normalizer is not None else obs
+    np.testing.assert_allclose(actions, expert.policy.predict(normalized, deterministic=True)[0], rtol=1e-6)
     assert all(env.action_space.contains(np.asarray(a, dtype=env.action_space.dtype)) for a in actions)
     values = expert.value(obs)
     assert values.shape == (8,) and np.isfinite(values).all()
