@@ -192,3 +192,14 @@ def test_malicious_vecnormalize_and_zip_execute_nothing(experts, tmp_path, monke
     with pytest.raises(UnsafePickleError):
         load_expert(dst, gym.make("BipedalWalker-v3"))
     assert not (tmp_path / "PWNED").exists()
+
+
+def test_trusted_opt_in_loads_the_ordinary_way(experts):
+    # old gym pickles load through a temporary gym -> gymnasium alias, which is gone afterwards
+    import sys
+
+    expert = load_expert(expert_path(experts, "sac", "Pendulum-v1"), gym.make("Pendulum-v1"), trusted=True)
+    assert expert.kind == "q" and "gym" not in sys.modules
+    obs = np.stack([gym.make("Pendulum-v1").reset(seed=0)[0]])
+    safe = load_expert(expert_path(experts, "sac", "Pendulum-v1"), gym.make("Pendulum-v1"))
+    np.testing.assert_allclose(expert.value(obs), safe.value(obs), rtol=1e-6)

@@ -144,3 +144,22 @@ def test_optimize_runs_two_tiny_trials(tmp_path):
     _run(zoo("train", "Pendulum-v1", args), tmp_path, env={EXPERTS_ENV_VAR: ""})
     report = list((tmp_path / "logs" / "ppo_expert").glob("report_Pendulum-v1_2-trials*"))
     assert report and (tmp_path / "study.log").is_file()
+
+
+@needs_install
+def test_continue_with_trained_agent_keeps_schedules(tmp_path):
+    params = "-params n_envs:2 n_steps:64 batch_size:64 n_epochs:1"
+    _run(zoo("train", "Pendulum-v1", f"-n 256 -f logs --eval-freq -1 --seed 0 {params}"), tmp_path, env={EXPERTS_ENV_VAR: ""})
+    first = tmp_path / "logs" / "ppo_expert" / "Pendulum-v1_1" / "Pendulum-v1.zip"
+    _run(
+        zoo("train", "Pendulum-v1", f"-n 256 -f logs --eval-freq -1 --seed 0 -i {first} {params}"),
+        tmp_path,
+        env={EXPERTS_ENV_VAR: ""},
+    )
+    code = (
+        "from sb3_aggrevated import PPOExpert; "
+        "a = PPOExpert.load('logs/ppo_expert/Pendulum-v1_1/Pendulum-v1.zip'); "
+        "b = PPOExpert.load('logs/ppo_expert/Pendulum-v1_2/Pendulum-v1.zip'); "
+        "print(a._n_rollouts, b._n_rollouts)"
+    )
+    assert _run(["-c", code], tmp_path).stdout.split() == ["2", "4"]  # the beta / hand-over index continued
