@@ -110,3 +110,10 @@ def test_callback_input_errors():
     model = PPO("MlpPolicy", _env(), **TINY)
     with pytest.raises(ValueError, match="has no expert"):
         model.learn(64, callback=ExpertActionDistanceCallback())
+
+
+def test_progress_bar_works():
+    env = _env()
+    model = PPOExpert("MlpPolicy", env, expert=QuadraticQExpert(env.observation_space, env.action_space), **TINY)
+    model.learn(128, progress_bar=True)
+    assert model.num_timesteps == 128

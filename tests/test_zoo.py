@@ -163,3 +163,10 @@ def test_continue_with_trained_agent_keeps_schedules(tmp_path):
         "print(a._n_rollouts, b._n_rollouts)"
     )
     assert _run(["-c", code], tmp_path).stdout.split() == ["2", "4"]  # the beta / hand-over index continued
+
+
+@needs_install
+def test_zoo_progress_bar_flag(tmp_path):
+    params = "-params n_envs:2 n_steps:64 batch_size:64 n_epochs:1"
+    _run(zoo("train", "Pendulum-v1", f"-n 128 -f logs --eval-freq -1 -P {params}"), tmp_path, env={EXPERTS_ENV_VAR: ""})
+    assert (tmp_path / "logs" / "ppo_expert" / "Pendulum-v1_1" / "Pendulum-v1.zip").is_file()
