@@ -24,8 +24,9 @@ test: install
 	$(PY) -m pytest -q tests
 
 lint: install
-	$(PY) -m pip install -q ruff
+	$(PY) -m pip install -q ruff mypy
 	$(PY) -m ruff check sb3_aggrevated tests benchmarks
+	$(PY) -m mypy sb3_aggrevated --ignore-missing-imports
 
 # The main job: PPOExpert through rl_zoo3 on Pendulum-v1 with the expert shipped in the package (offline),
 # then the learner's and the expert's returns on the same evaluation episodes.

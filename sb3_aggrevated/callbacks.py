@@ -152,7 +152,7 @@ def evaluate_expert(
         env.seed(seed)
     predictor = _RawObsPredictor(expert, env, "random" if random_policy else "expert")
     mean, std = evaluate_policy(predictor, env, n_eval_episodes=n_eval_episodes, deterministic=True)  # type: ignore[arg-type]
-    return float(mean), float(std)
+    return float(mean), float(std)  # type: ignore[arg-type]  # (float, float) without return_episode_rewards
 
 
 class ExpertEvalCallback(EvalCallback):

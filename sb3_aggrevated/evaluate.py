@@ -54,8 +54,8 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         env.set_venv(make_vec_env(args.env, n_envs=1))
         env.training, env.norm_reward = False, False
     env.seed(args.seed)
-    mean, std = evaluate_policy(model, env, n_eval_episodes=args.n_episodes, deterministic=True)
-    result = {"learner_mean": float(mean), "learner_std": float(std), "timesteps": model.num_timesteps}
+    mean, std = evaluate_policy(model, env, n_eval_episodes=args.n_episodes, deterministic=True)  # type: ignore[misc]
+    result = {"learner_mean": float(mean), "learner_std": float(std), "timesteps": model.num_timesteps}  # type: ignore[arg-type]
     print(
         f"Learner  ({run / args.env}.zip, {model.num_timesteps} steps): "
         f"{mean:.1f} +- {std:.1f} over {args.n_episodes} episodes"

@@ -208,7 +208,7 @@ class SB3Expert(Expert):
         batch_size: int = 16384,
     ) -> None:
         self.model = model
-        self.policy = model.policy
+        self.policy: Any = model.policy  # the algorithm's own policy class (actor-critic, SAC, DQN ...)
         self.policy.set_training_mode(False)
         self.obs_normalizer = obs_normalizer
         self.value_scale = float(value_scale)
@@ -236,14 +236,15 @@ class SB3Expert(Expert):
     def __repr__(self) -> str:
         return f"SB3Expert({self.name}, kind={self.kind!r}, gamma={self.gamma}, value_scale={self.value_scale:.4g})"
 
-    def _obs_batches(self, obs: np.ndarray, *others: np.ndarray) -> Iterator[tuple[th.Tensor, ...]]:
+    def _obs_batches(self, obs: np.ndarray, *others: np.ndarray) -> Iterator[list[th.Tensor]]:
         obs = np.asarray(obs)
         if self.obs_normalizer is not None:
             obs = self.obs_normalizer(obs)
+        device = self.policy.device
         for start in range(0, max(len(obs), 1), self.batch_size):
             chunk = slice(start, start + self.batch_size)
-            obs_t = self.policy.obs_to_tensor(obs[chunk])[0]
-            yield (obs_t, *(th.as_tensor(np.asarray(o[chunk]), device=self.policy.device) for o in others))
+            batch = [th.as_tensor(np.asarray(obs[chunk], dtype=np.float32), device=device)]
+            yield batch + [th.as_tensor(np.asarray(other[chunk]), device=device) for other in others]
 
     @th.no_grad()
     def predict(self, obs: np.ndarray, deterministic: bool = True) -> np.ndarray:
@@ -259,7 +260,7 @@ class SB3Expert(Expert):
                 actions = self.policy.unscale_action(actions)
             else:
                 actions = np.clip(actions, self.action_space.low, self.action_space.high)
-        return actions.reshape((-1, *self.action_space.shape))
+        return actions.reshape((-1, *(self.action_space.shape or ())))
 
     def _critic(self, obs_t: th.Tensor, scaled_actions: th.Tensor) -> th.Tensor:
         out = self.model.critic(obs_t, scaled_actions)  # type: ignore[attr-defined]
@@ -493,7 +494,9 @@ def load_sb3_model(
     with preserve_global_rng(), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*(truncated the optimizer state|Could not deserialize).*")
         if trusted:
-            custom = {key: _SAFE_DEFAULTS[key] for key in ("learning_rate", "lr_schedule", "clip_range") if key in metadata}
+            custom: dict[str, Any] = {
+                key: _SAFE_DEFAULTS[key] for key in ("learning_rate", "lr_schedule", "clip_range") if key in metadata
+            }
             with _gym_alias():
                 return algo_cls.load(path, device=device, custom_objects=custom, print_system_info=False, **kwargs)
         custom = _safe_custom_objects(metadata, path, observation_space, action_space)

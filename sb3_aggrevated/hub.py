@@ -164,7 +164,7 @@ def _record_replay(model: PPOExpert, env: VecEnv, out: Path, video_length: int) 
         )
         obs = recorder.reset()
         for _ in range(video_length + 1):
-            action, _ = model.predict(obs, deterministic=True)
+            action, _ = model.predict(obs, deterministic=True)  # type: ignore[arg-type]
             obs, _, _, _ = recorder.step(action)
         recorder.close()
         videos = sorted((out / "videos").glob("*.mp4"))
@@ -236,12 +236,12 @@ def package_agent(
     model = PPOExpert.load(run / f"{env_id}.zip", device="cpu")
     env = _eval_env(run, env_id, env_kwargs)
     env.seed(seed)
-    mean, std = evaluate_policy(model, env, n_eval_episodes=n_eval_episodes, deterministic=True)
+    mean, std = evaluate_policy(model, env, n_eval_episodes=n_eval_episodes, deterministic=True)  # type: ignore[misc]
     results: dict[str, Any] = {
         "env_id": env_id,
         "algo": "PPOExpert",
-        "mean_reward": float(mean),
-        "std_reward": float(std),
+        "mean_reward": float(mean),  # type: ignore[arg-type]
+        "std_reward": float(std),  # type: ignore[arg-type]
         "is_deterministic": True,
         "n_eval_episodes": n_eval_episodes,
         "eval_seed": seed,

@@ -47,6 +47,8 @@ class TanhGaussianDistribution(Distribution):
     :param log_std_bounds: (min, max) of the log standard deviation
     """
 
+    distribution: th.distributions.Normal
+
     def __init__(self, action_dim: int, log_std_bounds: tuple[float, float] = LOG_STD_BOUNDS):
         super().__init__()
         self.action_dim = action_dim

@@ -193,7 +193,8 @@ class PPOExpert(PPO):
             device=device,
             _init_setup_model=False,
         )
-        self.expert = expert
+        # the source until _setup_model() resolves it to an Expert (load() sets it the same way)
+        self.expert: Any = expert
         self.expert_id: str | None = None
         self.beta = beta
         self.beta_schedule = beta_schedule
@@ -278,11 +279,11 @@ class PPOExpert(PPO):
 
     # --- roll-in -----------------------------------------------------------------------------------
 
-    def _raw_obs(self, obs: np.ndarray) -> np.ndarray:
+    def _raw_obs(self, obs: Any) -> np.ndarray:
         """The env's own observation (undo the learner's VecNormalize)."""
         if self._vec_normalize_env is not None:
-            return self._vec_normalize_env.get_original_obs()
-        return obs
+            return np.asarray(self._vec_normalize_env.get_original_obs())
+        return np.asarray(obs)
 
     def _expert_mask(self, beta: float, episode_starts: np.ndarray) -> np.ndarray:
         assert self._expert_rng is not None
@@ -387,7 +388,7 @@ class PPOExpert(PPO):
                 if terminal_obs is not None:
                     if self._vec_normalize_env is not None:
                         terminal_obs = self._vec_normalize_env.unnormalize_obs(terminal_obs)
-                    raw_next_obs[idx] = terminal_obs
+                    raw_next_obs[idx] = np.asarray(terminal_obs)
 
             self.num_timesteps += env.num_envs
 
@@ -405,7 +406,7 @@ class PPOExpert(PPO):
 
             # Handle timeout by bootstrapping with value function
             # see GitHub issue #633
-            for idx, done in enumerate(dones):
+            for idx, done in enumerate(dones):  # type: ignore[assignment]
                 if (
                     done
                     and infos[idx].get("terminal_observation") is not None

@@ -183,7 +183,7 @@ def patch_huggingface_sb3(module: ModuleType) -> None:
         data = module._generate_metadata(model_name, env_id, mean_reward, std_reward)
         return data.to_dict() if hasattr(data, "to_dict") else data
 
-    module.generate_metadata = generate_metadata
+    module.generate_metadata = generate_metadata  # type: ignore[attr-defined]
 
 
 def register() -> None:
