@@ -15,7 +15,6 @@ thing whatever the total budget passed to ``learn()``.
 from __future__ import annotations
 
 import math
-from typing import Any
 
 __all__ = [
     "RolloutSchedule",
@@ -233,13 +232,3 @@ def make_rollout_schedule(
     if name == "inverse":
         return InverseRolloutSchedule(value, stop=n_rollouts, low=low, high=high)
     raise ValueError(f"Unknown schedule name {name!r} for {what}; use one of {', '.join(SCHEDULE_NAMES)}.")
-
-
-def schedule_to_dict(schedule: RolloutSchedule) -> dict[str, Any]:
-    """
-    Plain description of a schedule (class name and arguments), for model cards and logs.
-
-    :param schedule: the schedule
-    :return: ``{"class": ..., **arguments}``
-    """
-    return {"class": type(schedule).__name__, **{k: v for k, v in vars(schedule).items()}}

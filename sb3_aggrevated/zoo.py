@@ -11,7 +11,6 @@ imported rl_zoo3 with the hook turned off).
 from __future__ import annotations
 
 import functools
-import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -195,7 +194,3 @@ def register() -> None:
     register_algo(rl_zoo3.utils)
     register_sampler(rl_zoo3.hyperparams_opt)
     register_default_config(rl_zoo3.exp_manager)
-
-
-def _hook_installed() -> bool:
-    return any(type(finder).__name__ == "_ZooFinder" for finder in sys.meta_path)
