@@ -110,19 +110,13 @@ def evaluate_expert(env_id: str, entry: dict[str, Any], n_episodes: int) -> dict
     """The expert's own return on the same evaluation episodes (raw observations, its own normalisation)."""
     from stable_baselines3.common.env_util import make_vec_env
 
+    from sb3_aggrevated.callbacks import evaluate_expert as play
     from sb3_aggrevated.experts import load_expert
 
     env = make_vec_env(env_id, n_envs=1)
     expert = load_expert(entry["expert"], env, **(entry.get("expert_kwargs") or {}))
-    env.seed(EVAL_SEED_BASE)
-    returns, obs, total = [], env.reset(), 0.0
-    while len(returns) < n_episodes:
-        obs, reward, done, _ = env.step(expert.predict(obs, deterministic=True))
-        total += float(reward[0])
-        if done[0]:
-            returns.append(total)
-            total = 0.0
-    return {"mean": float(np.mean(returns)), "std": float(np.std(returns)), "n_episodes": n_episodes}
+    mean, std = play(expert, env, n_episodes, seed=EVAL_SEED_BASE)
+    return {"mean": mean, "std": std, "n_episodes": n_episodes}
 
 
 def run_one(job: dict[str, Any]) -> dict[str, Any]:

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.evaluation import evaluate_policy
+from stable_baselines3.common.vec_env import VecEnv
 
 from sb3_aggrevated.callbacks import evaluate_expert
 from sb3_aggrevated.experts import load_expert, load_vec_normalize
@@ -34,6 +36,25 @@ def find_run(folder: str, algo: str, env_id: str, exp_id: int = 0) -> Path:
     return run
 
 
+def make_eval_env(run: Path, env_id: str, env_kwargs: dict[str, Any] | None = None) -> VecEnv:
+    """
+    One env for evaluating a run, with the run's VecNormalize statistics frozen (no updates, raw rewards).
+
+    :param run: the run folder rl_zoo3 wrote
+    :param env_id: the env
+    :param env_kwargs: keyword arguments of the env
+    :return: the env
+    """
+    env = make_vec_env(env_id, n_envs=1, env_kwargs=env_kwargs)
+    vec_path = run / env_id / "vecnormalize.pkl"
+    if vec_path.is_file():
+        vec = load_vec_normalize(vec_path)
+        vec.set_venv(env)
+        vec.training, vec.norm_reward = False, False
+        return vec
+    return env
+
+
 def main(argv: list[str] | None = None) -> dict[str, float]:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--env", required=True)
@@ -47,12 +68,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
 
     run = find_run(args.folder, args.algo, args.env, args.exp_id)
     model = PPOExpert.load(run / f"{args.env}.zip", device="cpu")
-    env = make_vec_env(args.env, n_envs=1)
-    vec_path = run / args.env / "vecnormalize.pkl"
-    if vec_path.is_file():
-        env = load_vec_normalize(vec_path)
-        env.set_venv(make_vec_env(args.env, n_envs=1))
-        env.training, env.norm_reward = False, False
+    env = make_eval_env(run, args.env)
     env.seed(args.seed)
     mean, std = evaluate_policy(model, env, n_eval_episodes=args.n_episodes, deterministic=True)  # type: ignore[misc]
     result = {"learner_mean": float(mean), "learner_std": float(std), "timesteps": model.num_timesteps}  # type: ignore[arg-type]

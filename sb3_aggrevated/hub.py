@@ -24,13 +24,12 @@ from pprint import pformat
 from typing import Any
 
 import yaml
-from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.evaluation import evaluate_policy
 from stable_baselines3.common.vec_env import VecEnv
 
 from sb3_aggrevated.callbacks import evaluate_expert
-from sb3_aggrevated.evaluate import find_run
-from sb3_aggrevated.experts import load_expert, load_vec_normalize
+from sb3_aggrevated.evaluate import find_run, make_eval_env
+from sb3_aggrevated.experts import load_expert
 from sb3_aggrevated.ppo_expert import PPOExpert
 from sb3_aggrevated.zoo import ALGO_NAME
 
@@ -49,17 +48,6 @@ _SCHEDULE_KEYS = (
     "bc_follows_handover",
     "expert_gae_lambda",
 )
-
-
-def _eval_env(run: Path, env_id: str, env_kwargs: dict[str, Any]) -> VecEnv:
-    env = make_vec_env(env_id, n_envs=1, env_kwargs=env_kwargs)
-    vec_path = run / env_id / "vecnormalize.pkl"
-    if vec_path.is_file():
-        vec = load_vec_normalize(vec_path)
-        vec.set_venv(env)
-        vec.training, vec.norm_reward = False, False
-        return vec
-    return env
 
 
 def model_card(env_id: str, organization: str, repo_name: str, results: dict[str, Any], hyperparams: dict[str, Any]) -> str:
@@ -234,7 +222,7 @@ def package_agent(
 
     # evaluations: the learner, and its expert on the same episodes
     model = PPOExpert.load(run / f"{env_id}.zip", device="cpu")
-    env = _eval_env(run, env_id, env_kwargs)
+    env = make_eval_env(run, env_id, env_kwargs)
     env.seed(seed)
     mean, std = evaluate_policy(model, env, n_eval_episodes=n_eval_episodes, deterministic=True)  # type: ignore[misc]
     results: dict[str, Any] = {
@@ -253,7 +241,7 @@ def package_agent(
         results["expert"] = {"id": str(reference), "mean_reward": e_mean, "std_reward": e_std}
     (out / "results.json").write_text(json.dumps(results, indent=2))
     if video_length > 0:
-        _record_replay(model, _eval_env(run, env_id, {**env_kwargs, "render_mode": "rgb_array"}), out, video_length)
+        _record_replay(model, make_eval_env(run, env_id, {**env_kwargs, "render_mode": "rgb_array"}), out, video_length)
     hyperparams = {}
     if (out / "config.yml").is_file():
         from sb3_aggrevated.experts import _zoo_config

@@ -74,8 +74,9 @@ class PPOExpert(PPO):
     - **hand-over**: the policy loss uses ``w_n * A* + (1 - w_n) * A_GAE`` (A* rescaled to the learner's
       advantage units), ``w_n`` going from 1 to 0; the learner's value function is always trained on
       the returns of the executed trajectories.
-    - optional **behaviour cloning** (DAgger / kickstarting): ``bc_coef_n * -log pi(a*|s)`` at the visited
-      states, by default scaled by the hand-over weight.
+    - optional **behaviour cloning** (DAgger / kickstarting) of the expert's action at the visited states:
+      ``bc_coef_n * ||mu(s) - a*(s)||^2`` (``bc_loss="mse"``) or ``bc_coef_n * -log pi(a*|s)`` (``"nll"``; always
+      for discrete actions), by default scaled by the hand-over weight.
 
     With ``expert=None``, or ``beta = 0``, weight 0 and ``bc_coef = 0``, the update is PPO's exactly.
 

@@ -183,3 +183,13 @@ def test_rl_zoo3_push_to_hub_imports(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "ppo_expert" in proc.stdout
+
+
+def test_evaluate_cli_reports_learner_and_expert_on_the_same_episodes(experts, tmp_path):
+    from sb3_aggrevated.evaluate import main
+
+    expert = expert_path(experts, "sac", "Pendulum-v1")
+    _zoo_run(tmp_path, expert)  # trained with VecNormalize: the eval env must use its frozen statistics
+    result = main(["--env", "Pendulum-v1", "-f", str(tmp_path / "logs"), "-n", "2"])
+    assert result["timesteps"] == 256
+    assert np.isfinite(result["learner_mean"]) and result["expert_mean"] > result["learner_mean"]
