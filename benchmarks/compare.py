@@ -153,6 +153,10 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
                 while self.next_eval <= self.model.num_timesteps:
                     self.next_eval += job["eval_freq"]
 
+    from stable_baselines3.common.logger import configure
+
+    # SB3's own training log (progress.csv: losses, beta, hand-over weight, std) next to the curves
+    model.set_logger(configure(str(Path(job["out"], "logs", f"{algo}_seed{seed}")), ["csv"]))
     callback = Evaluate()
     start = time.perf_counter()
     model.learn(job["n_timesteps"], callback=callback)
@@ -250,7 +254,7 @@ def main() -> None:
     if args.report_only and expert_file.is_file():
         expert = json.loads(expert_file.read_text())
     else:
-        expert = evaluate_expert(args.env, entry, max(args.eval_episodes, 20))
+        expert = evaluate_expert(args.env, entry, args.eval_episodes)  # exactly the learners' evaluation episodes
         expert_file.write_text(json.dumps(expert))
     print(f"expert: {expert}", flush=True)
     jobs = [

@@ -107,6 +107,13 @@ class PPOExpert(PPO):
     :param bc_buffer_size: keep this many (state, expert action) pairs across rollouts and clone on
         minibatches drawn from them (DAgger's aggregated dataset; raw observations, normalised with the learner's
         current statistics at each update); 0 clones on the current rollout only. Not saved with the model.
+    :param bc_batch_size: size of the minibatches drawn from the aggregated dataset, one per PPO minibatch
+        (``None``: ``batch_size``); larger batches clone on more states per gradient step at little extra cost
+    :param bc_steps: supervised gradient steps on the cloning loss alone after each PPO update (DAgger's
+        supervised step), on minibatches of ``bc_batch_size`` from the aggregated dataset (or the rollout). The
+        cloning term inside PPO's loss shares its gradient-norm clipping with the value loss; these steps clip
+        the policy's own gradient only, so cloning progresses at the optimizer's pace. Weighted by the current
+        ``bc_coef`` (0 after the hand-over by default).
     :param bc_follows_handover: multiply ``bc_coef`` by the hand-over weight, so that cloning fades out with
         the expert's advantage and the learner is free to improve past the expert
     :param expert_kwargs: keyword arguments for :func:`~sb3_aggrevated.experts.load_expert`
@@ -155,6 +162,8 @@ class PPOExpert(PPO):
         bc_follows_handover: bool = True,
         bc_loss: str = "mse",
         bc_buffer_size: int = 0,
+        bc_batch_size: int | None = None,
+        bc_steps: int = 0,
         expert_kwargs: dict[str, Any] | None = None,
         stats_window_size: int = 100,
         tensorboard_log: str | None = None,
@@ -211,6 +220,8 @@ class PPOExpert(PPO):
         self.bc_follows_handover = bc_follows_handover
         self.bc_loss = bc_loss
         self.bc_buffer_size = bc_buffer_size
+        self.bc_batch_size = bc_batch_size
+        self.bc_steps = bc_steps
         self._bc_data: dict[str, Any] | None = None  # DAgger's aggregated dataset (not saved with the model)
         self.expert_kwargs = expert_kwargs or {}
         #: number of rollouts collected so far: the index of every schedule of this class
@@ -244,6 +255,10 @@ class PPOExpert(PPO):
     def _build_expert_schedules(self) -> None:
         if not isinstance(self.bc_buffer_size, int) or self.bc_buffer_size < 0:
             raise ValueError(f"bc_buffer_size must be an integer >= 0, got {self.bc_buffer_size!r}.")
+        if self.bc_batch_size is not None and (not isinstance(self.bc_batch_size, int) or self.bc_batch_size < 1):
+            raise ValueError(f"bc_batch_size must be an integer >= 1 or None, got {self.bc_batch_size!r}.")
+        if not isinstance(self.bc_steps, int) or self.bc_steps < 0:
+            raise ValueError(f"bc_steps must be an integer >= 0, got {self.bc_steps!r}.")
         if self.bc_loss not in BC_LOSSES:
             raise ValueError(f"bc_loss must be one of {BC_LOSSES}, got {self.bc_loss!r}.")
         if self.mixing not in MIXING_MODES:
@@ -561,6 +576,21 @@ class PPOExpert(PPO):
         distribution = policy._get_action_dist_from_latent(latent_pi)
         return policy.value_net(latent_vf), distribution.log_prob(actions), distribution.entropy(), distribution
 
+    def _bc_sample(self, batch_size: int) -> tuple[th.Tensor, th.Tensor]:
+        """A minibatch of (learner-normalised state, expert action in policy units) for cloning: from the
+        aggregated dataset where there is one, else from the current rollout."""
+        if self._bc_data is not None and self._bc_data["size"] > 0:
+            idx = np.random.randint(0, self._bc_data["size"], size=batch_size)
+            raw = self._bc_data["obs"][idx]
+            # normalised with the learner's current statistics
+            obs = self._vec_normalize_env.normalize_obs(raw) if self._vec_normalize_env is not None else raw
+            return th.as_tensor(obs, device=self.device), th.as_tensor(self._bc_data["actions"][idx], device=self.device)
+        buffer = self.rollout_buffer
+        idx = np.random.randint(0, buffer.buffer_size * buffer.n_envs, size=batch_size)
+        observations = buffer.observations.reshape(-1, *buffer.obs_shape)[idx]
+        expert_actions = buffer.expert_actions.reshape(-1, buffer.action_dim)[idx]
+        return th.as_tensor(observations, device=self.device), th.as_tensor(expert_actions, device=self.device)
+
     def _bc_loss(self, rollout_data: ExpertRolloutBufferSamples, distribution: Any = None) -> th.Tensor:
         """
         Behaviour cloning of the expert's action at the visited states (see ``bc_loss``).
@@ -570,13 +600,11 @@ class PPOExpert(PPO):
         """
         observations, expert_actions = rollout_data.observations, rollout_data.expert_actions
         if self._bc_data is not None and self._bc_data["size"] > 0:
-            # a minibatch of the aggregated dataset, normalised with the learner's current statistics
-            idx = np.random.randint(0, self._bc_data["size"], size=len(expert_actions))
-            raw = self._bc_data["obs"][idx]
-            obs = self._vec_normalize_env.normalize_obs(raw) if self._vec_normalize_env is not None else raw
-            observations = th.as_tensor(obs, device=self.device)
-            expert_actions = th.as_tensor(self._bc_data["actions"][idx], device=self.device)
+            observations, expert_actions = self._bc_sample(self.bc_batch_size or len(expert_actions))
             distribution = None
+        return self._bc_loss_on(observations, expert_actions, distribution)
+
+    def _bc_loss_on(self, observations: th.Tensor, expert_actions: th.Tensor, distribution: Any = None) -> th.Tensor:
         if distribution is None:
             distribution = self.policy.get_distribution(observations)
         if isinstance(self.action_space, spaces.Discrete):
@@ -584,6 +612,20 @@ class PPOExpert(PPO):
         if self.bc_loss == "mse" and isinstance(self.action_space, spaces.Box):
             return ((distribution.mode() - expert_actions) ** 2).sum(dim=-1).mean()
         return -distribution.log_prob(expert_actions).mean()
+
+    def _train_bc(self, bc_coef: float) -> list[float]:
+        """``bc_steps`` gradient steps on the cloning loss alone (the policy's parameters, its optimizer)."""
+        losses = []
+        params = [p for group in self.policy.optimizer.param_groups for p in group["params"]]
+        for _ in range(self.bc_steps):
+            observations, expert_actions = self._bc_sample(self.bc_batch_size or self.batch_size)
+            loss = self._bc_loss_on(observations, expert_actions)
+            self.policy.optimizer.zero_grad()
+            (bc_coef * loss).backward()
+            th.nn.utils.clip_grad_norm_(params, self.max_grad_norm)
+            self.policy.optimizer.step()
+            losses.append(loss.item())
+        return losses
 
     def train(self) -> None:
         """
@@ -705,6 +747,11 @@ class PPOExpert(PPO):
             self._n_updates += 1
             if not continue_training:
                 break
+
+        if bc_coef > 0.0 and self.bc_steps > 0:  # PPOExpert: DAgger's supervised step
+            self.policy.set_training_mode(True)
+            bc_step_losses = self._train_bc(bc_coef)
+            self.logger.record("train/bc_step_loss", np.mean(bc_step_losses))
 
         explained_var = explained_variance(self.rollout_buffer.values.flatten(), self.rollout_buffer.returns.flatten())
 

@@ -330,3 +330,42 @@ def test_aggregated_bc_dataset_keeps_earlier_rollouts():
     assert set(np.unique(data["obs"])) <= {0.0, 1.0, 2.0, 3.0}  # raw states
     with pytest.raises(ValueError, match="bc_buffer_size"):
         PPOExpert("MlpPolicy", env, expert=expert, bc_buffer_size=-1, **TINY)
+
+
+def test_bc_batch_size_sets_the_aggregated_minibatch():
+    env = DummyVecEnv([lambda: CountEnv(terminate_at=4)] * 2)
+    expert = LinearVExpert(env.observation_space, env.action_space, action=0.8)
+    model = PPOExpert("TanhMlpPolicy", env, expert=expert, bc_coef=1.0, bc_buffer_size=200, bc_batch_size=48, **TINY)
+    sizes = []
+    get_distribution = model.policy.get_distribution
+
+    def spy(obs):
+        sizes.append(len(obs))
+        return get_distribution(obs)
+
+    model.policy.get_distribution = spy
+    model.learn(128)
+    assert sizes and set(sizes) == {48}  # one aggregated minibatch of bc_batch_size per PPO minibatch
+    assert len(sizes) == TINY["n_epochs"] * (128 // TINY["batch_size"])
+    for bad in (0, 2.5):
+        with pytest.raises(ValueError, match="bc_batch_size"):
+            PPOExpert("TanhMlpPolicy", env, expert=expert, bc_batch_size=bad, **TINY)
+
+
+def test_bc_steps_fit_the_expert_action_alone():
+    env = DummyVecEnv([lambda: CountEnv(terminate_at=4)] * 2)
+    expert = LinearVExpert(env.observation_space, env.action_space, action=0.5)
+    kwargs = dict(TINY, n_epochs=1, learning_rate=1e-2)
+    plain = PPOExpert("TanhMlpPolicy", env, expert=expert, bc_coef=1.0, **kwargs).learn(128)
+    steps = PPOExpert("TanhMlpPolicy", env, expert=expert, bc_coef=1.0, bc_steps=50, bc_batch_size=32, **kwargs)
+    steps.learn(128)
+    obs = th.as_tensor(np.arange(4, dtype=np.float32).reshape(-1, 1))
+
+    def gap(model):
+        with th.no_grad():
+            return float((model.policy.get_distribution(obs).mode() - 0.5).abs().max())
+
+    assert gap(steps) < 0.05 < gap(plain)  # 50 supervised steps per update: at the expert's action
+    assert 0.0 < steps.logger.name_to_value["train/bc_step_loss"] < 0.05  # the mean over the 50 steps
+    with pytest.raises(ValueError, match="bc_steps"):
+        PPOExpert("TanhMlpPolicy", env, expert=expert, bc_steps=-1, **TINY)
