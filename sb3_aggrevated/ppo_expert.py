@@ -562,19 +562,37 @@ class PPOExpert(PPO):
 
     # --- update -----------------------------------------------------------------------------------
 
-    def _evaluate_actions(self, obs: th.Tensor, actions: th.Tensor) -> tuple[th.Tensor, th.Tensor, th.Tensor | None, Any]:
-        """``ActorCriticPolicy.evaluate_actions`` that also returns the distribution (one actor pass for the
-        PPO loss and the behaviour-cloning term)."""
+    def _evaluate_actions(
+        self, obs: th.Tensor, actions: th.Tensor, bc_obs: th.Tensor | None = None
+    ) -> tuple[th.Tensor, th.Tensor, th.Tensor | None, Any, Any]:
+        """
+        ``ActorCriticPolicy.evaluate_actions`` that also returns the distribution, for the PPO loss and the
+        behaviour-cloning term in one actor pass.
+
+        :param obs: the PPO minibatch's observations
+        :param actions: its actions
+        :param bc_obs: states of an aggregated-dataset minibatch, run through the same pass (stacked below ``obs``)
+        :return: values, log-prob and entropy on ``obs``, the distribution on ``obs`` (``None`` with ``bc_obs``),
+            the distribution on ``bc_obs`` (``None`` without it)
+        """
         policy = self.policy
+        n_obs = len(obs)
+        if bc_obs is not None:
+            obs = th.cat([obs, bc_obs])
         features = policy.extract_features(obs)
         if policy.share_features_extractor:
             latent_pi, latent_vf = policy.mlp_extractor(features)
         else:
             pi_features, vf_features = features
             latent_pi = policy.mlp_extractor.forward_actor(pi_features)
-            latent_vf = policy.mlp_extractor.forward_critic(vf_features)
-        distribution = policy._get_action_dist_from_latent(latent_pi)
-        return policy.value_net(latent_vf), distribution.log_prob(actions), distribution.entropy(), distribution
+            latent_vf = policy.mlp_extractor.forward_critic(vf_features[:n_obs])
+        distribution = policy._get_action_dist_from_latent(latent_pi[:n_obs])
+        log_prob, entropy = distribution.log_prob(actions), distribution.entropy()
+        values = policy.value_net(latent_vf[:n_obs])
+        if bc_obs is None:
+            return values, log_prob, entropy, distribution, None
+        # SB3's distributions are one object re-parametrised by each call: the minibatch's is spent from here
+        return values, log_prob, entropy, None, policy._get_action_dist_from_latent(latent_pi[n_obs:])
 
     def _bc_sample(self, batch_size: int) -> tuple[th.Tensor, th.Tensor]:
         """A minibatch of (learner-normalised state, expert action in policy units) for cloning: from the
@@ -593,16 +611,12 @@ class PPOExpert(PPO):
 
     def _bc_loss(self, rollout_data: ExpertRolloutBufferSamples, distribution: Any = None) -> th.Tensor:
         """
-        Behaviour cloning of the expert's action at the visited states (see ``bc_loss``).
+        Behaviour cloning of the expert's action at the minibatch's states (see ``bc_loss``).
 
-        :param rollout_data: the PPO minibatch (its states and expert labels, unless the aggregated dataset is used)
+        :param rollout_data: the PPO minibatch (its states and expert labels)
         :param distribution: the policy's distribution on the minibatch's states, where already computed
         """
-        observations, expert_actions = rollout_data.observations, rollout_data.expert_actions
-        if self._bc_data is not None and self._bc_data["size"] > 0:
-            observations, expert_actions = self._bc_sample(self.bc_batch_size or len(expert_actions))
-            distribution = None
-        return self._bc_loss_on(observations, expert_actions, distribution)
+        return self._bc_loss_on(rollout_data.observations, rollout_data.expert_actions, distribution)
 
     def _bc_loss_on(self, observations: th.Tensor, expert_actions: th.Tensor, distribution: Any = None) -> th.Tensor:
         if distribution is None:
@@ -664,9 +678,13 @@ class PPOExpert(PPO):
                     # Convert discrete action from float to long
                     actions = rollout_data.actions.long().flatten()
 
-                distribution = None
-                if bc_coef > 0.0 and self._bc_data is None:  # PPOExpert: one actor pass for both losses
-                    values, log_prob, entropy, distribution = self._evaluate_actions(rollout_data.observations, actions)
+                distribution = bc_distribution = bc_obs = bc_actions = None
+                if bc_coef > 0.0:  # PPOExpert: one actor pass for the PPO loss and the cloning term
+                    if self._bc_data is not None and self._bc_data["size"] > 0:  # a minibatch of the aggregated dataset
+                        bc_obs, bc_actions = self._bc_sample(self.bc_batch_size or len(actions))
+                    values, log_prob, entropy, distribution, bc_distribution = self._evaluate_actions(
+                        rollout_data.observations, actions, bc_obs
+                    )
                 else:
                     values, log_prob, entropy = self.policy.evaluate_actions(rollout_data.observations, actions)
                 values = values.flatten()
@@ -718,7 +736,10 @@ class PPOExpert(PPO):
                 loss = policy_loss + self.ent_coef * entropy_loss + self.vf_coef * value_loss
 
                 if bc_coef > 0.0:  # PPOExpert: behaviour cloning on the expert's actions
-                    bc_loss = self._bc_loss(rollout_data, distribution)
+                    if bc_obs is not None:
+                        bc_loss = self._bc_loss_on(bc_obs, bc_actions, bc_distribution)  # type: ignore[arg-type]
+                    else:
+                        bc_loss = self._bc_loss(rollout_data, distribution)
                     bc_losses.append(bc_loss.item())
                     loss = loss + bc_coef * bc_loss
 

@@ -336,17 +336,24 @@ def test_bc_batch_size_sets_the_aggregated_minibatch():
     env = DummyVecEnv([lambda: CountEnv(terminate_at=4)] * 2)
     expert = LinearVExpert(env.observation_space, env.action_space, action=0.8)
     model = PPOExpert("TanhMlpPolicy", env, expert=expert, bc_coef=1.0, bc_buffer_size=200, bc_batch_size=48, **TINY)
-    sizes = []
-    get_distribution = model.policy.get_distribution
+    sizes, cloned = [], []
+    bc_sample, bc_loss_on = model._bc_sample, model._bc_loss_on
 
-    def spy(obs):
-        sizes.append(len(obs))
-        return get_distribution(obs)
+    def sample_spy(batch_size):
+        obs, actions = bc_sample(batch_size)
+        sizes.append((len(obs), len(actions)))
+        return obs, actions
 
-    model.policy.get_distribution = spy
+    def loss_spy(obs, actions, distribution=None):
+        cloned.append((len(obs), distribution is not None and len(distribution.mode()) == len(obs)))
+        return bc_loss_on(obs, actions, distribution)
+
+    model._bc_sample, model._bc_loss_on = sample_spy, loss_spy
     model.learn(128)
-    assert sizes and set(sizes) == {48}  # one aggregated minibatch of bc_batch_size per PPO minibatch
+    # one aggregated minibatch of bc_batch_size per PPO minibatch, through the PPO minibatch's actor pass
+    assert sizes and set(sizes) == {(48, 48)}
     assert len(sizes) == TINY["n_epochs"] * (128 // TINY["batch_size"])
+    assert set(cloned) == {(48, True)}
     for bad in (0, 2.5):
         with pytest.raises(ValueError, match="bc_batch_size"):
             PPOExpert("TanhMlpPolicy", env, expert=expert, bc_batch_size=bad, **TINY)
