@@ -42,7 +42,7 @@ def expert_keys() -> set[str]:
 
 
 ZOO_KEYS = ("n_envs", "n_timesteps", "normalize", "policy")
-EVAL_SEED_BASE = 100_000  # evaluation seeds are never training or tuning seeds
+EVAL_SEED_BASE = 100_000  # evaluation seeds of the reported runs; tune with --eval-seed set to another value
 
 
 def load_entry(conf: str | None, env_id: str, overrides: list[str]) -> dict[str, Any]:
@@ -66,7 +66,7 @@ def _schedule(value: Any) -> Any:
     return value
 
 
-def build(algo: str, env_id: str, entry: dict[str, Any], seed: int):
+def build(algo: str, env_id: str, entry: dict[str, Any], seed: int, eval_seed: int = EVAL_SEED_BASE):
     """The model and its eval env, as rl_zoo3 would build them for this entry."""
     import torch as th
     from stable_baselines3 import PPO
@@ -83,7 +83,7 @@ def build(algo: str, env_id: str, entry: dict[str, Any], seed: int):
     if isinstance(hp.get("policy_kwargs"), str):
         hp["policy_kwargs"] = eval(hp["policy_kwargs"], {"nn": th.nn, "th": th, "dict": dict})  # as rl_zoo3 does
     env = make_vec_env(env_id, n_envs=entry.get("n_envs", 1), seed=seed)
-    eval_env = make_vec_env(env_id, n_envs=1, seed=EVAL_SEED_BASE + seed)
+    eval_env = make_vec_env(env_id, n_envs=1, seed=eval_seed + seed)
     if entry.get("normalize"):
         env = VecNormalize(env, gamma=hp.get("gamma", 0.99))
         eval_env = VecNormalize(eval_env, training=False, norm_reward=False)
@@ -96,17 +96,17 @@ def build(algo: str, env_id: str, entry: dict[str, Any], seed: int):
     return model, eval_env
 
 
-def evaluate(model, eval_env, n_episodes: int) -> tuple[float, float]:
+def evaluate(model, eval_env, n_episodes: int, eval_seed: int = EVAL_SEED_BASE) -> tuple[float, float]:
     from stable_baselines3.common.evaluation import evaluate_policy
     from stable_baselines3.common.vec_env import sync_envs_normalization
 
     sync_envs_normalization(model.get_env(), eval_env)
-    eval_env.seed(EVAL_SEED_BASE)  # the same episodes at every point and for every algorithm
+    eval_env.seed(eval_seed)  # the same episodes at every point and for every algorithm
     mean, std = evaluate_policy(model, eval_env, n_eval_episodes=n_episodes, deterministic=True)
     return float(mean), float(std)
 
 
-def evaluate_expert(env_id: str, entry: dict[str, Any], n_episodes: int) -> dict[str, float]:
+def evaluate_expert(env_id: str, entry: dict[str, Any], n_episodes: int, eval_seed: int = EVAL_SEED_BASE) -> dict[str, float]:
     """The expert's own return on the same evaluation episodes (raw observations, its own normalisation)."""
     from stable_baselines3.common.env_util import make_vec_env
 
@@ -115,7 +115,7 @@ def evaluate_expert(env_id: str, entry: dict[str, Any], n_episodes: int) -> dict
 
     env = make_vec_env(env_id, n_envs=1)
     expert = load_expert(entry["expert"], env, **(entry.get("expert_kwargs") or {}))
-    mean, std = play(expert, env, n_episodes, seed=EVAL_SEED_BASE)
+    mean, std = play(expert, env, n_episodes, seed=eval_seed)
     return {"mean": mean, "std": std, "n_episodes": n_episodes}
 
 
@@ -123,7 +123,7 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
     from stable_baselines3.common.callbacks import BaseCallback
 
     algo, env_id, seed, entry = job["algo"], job["env_id"], job["seed"], job["entry"]
-    model, eval_env = build(algo, env_id, entry, seed)
+    model, eval_env = build(algo, env_id, entry, seed, job["eval_seed"])
 
     class Evaluate(BaseCallback):
         """Evaluates every eval_freq env steps inside one learn() call (schedules see the whole budget)."""
@@ -136,7 +136,7 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
 
         def _evaluate(self) -> None:
             start = time.perf_counter()
-            mean, std = evaluate(self.model, eval_env, job["eval_episodes"])
+            mean, std = evaluate(self.model, eval_env, job["eval_episodes"], job["eval_seed"])
             self.eval_time += time.perf_counter() - start
             self.curve.append((self.model.num_timesteps, mean, std))
             print(f"[{algo} seed {seed}] {self.model.num_timesteps} steps: {mean:.1f} +- {std:.1f}", flush=True)
@@ -263,6 +263,12 @@ def main() -> None:
     parser.add_argument("--eval-freq", type=int, required=True, help="env steps between evaluations")
     parser.add_argument("--eval-episodes", type=int, default=10)
     parser.add_argument("--threshold", type=float, default=None, help="return to reach (default: the expert's mean)")
+    parser.add_argument(
+        "--eval-seed",
+        type=int,
+        default=EVAL_SEED_BASE,
+        help="seed of the evaluation episodes (keep the default for reported runs, use another one for tuning)",
+    )
     parser.add_argument("--near", type=float, default=0.05, help="also report steps to within this fraction of the expert")
     parser.add_argument("--conf", default=None, help="hyperparameter YAML (default: the packaged ppo_expert.yml)")
     parser.add_argument("--params", nargs="*", default=[], help="overrides key=value (YAML values), for both algorithms")
@@ -278,7 +284,8 @@ def main() -> None:
     if args.report_only and expert_file.is_file():
         expert = json.loads(expert_file.read_text())
     else:
-        expert = evaluate_expert(args.env, entry, args.eval_episodes)  # exactly the learners' evaluation episodes
+        # exactly the learners' evaluation episodes
+        expert = evaluate_expert(args.env, entry, args.eval_episodes, args.eval_seed)
         expert_file.write_text(json.dumps(expert))
     print(f"expert: {expert}", flush=True)
     jobs = [
@@ -290,6 +297,7 @@ def main() -> None:
             n_timesteps=args.n_timesteps,
             eval_freq=args.eval_freq,
             eval_episodes=args.eval_episodes,
+            eval_seed=args.eval_seed,
             out=str(out),
         )
         for s in args.seeds
