@@ -31,6 +31,7 @@ import numpy as np
 import torch as th
 from gymnasium import spaces
 from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.distributions import DiagGaussianDistribution
 from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.utils import ConstantSchedule
@@ -177,6 +178,14 @@ class Expert(ABC):
         """
         raise NotImplementedError(f"{type(self).__name__} is a '{self.kind}' expert and gives no Q-values.")
 
+    def action_log_std(self) -> np.ndarray | None:
+        """
+        :return: the log standard deviation of the expert's state-independent Gaussian action noise, in the
+            env's action units, shape ``action_shape``; ``None`` where the expert has none (deterministic
+            actors, discrete actions, state-dependent noise)
+        """
+        return None
+
 
 class SB3Expert(Expert):
     """
@@ -261,6 +270,17 @@ class SB3Expert(Expert):
             else:
                 actions = np.clip(actions, self.action_space.low, self.action_space.high)
         return actions.reshape((-1, *(self.action_space.shape or ())))
+
+    def action_log_std(self) -> np.ndarray | None:
+        # SB3's unsquashed diagonal Gaussian (PPO / A2C / TRPO without gSDE) acts in the env's units
+        if not isinstance(self.policy, ActorCriticPolicy) or not isinstance(self.action_space, spaces.Box):
+            return None
+        if not isinstance(self.policy.action_dist, DiagGaussianDistribution) or self.policy.squash_output:
+            return None
+        log_std = getattr(self.policy, "log_std", None)
+        if not isinstance(log_std, th.Tensor) or tuple(log_std.shape) != tuple(self.action_space.shape or ()):
+            return None
+        return log_std.detach().cpu().numpy().astype(np.float64)
 
     def _critic(self, obs_t: th.Tensor, scaled_actions: th.Tensor) -> th.Tensor:
         out = self.model.critic(obs_t, scaled_actions)  # type: ignore[attr-defined]

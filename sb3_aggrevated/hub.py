@@ -46,6 +46,11 @@ _SCHEDULE_KEYS = (
     "handover",
     "bc_coef",
     "bc_follows_handover",
+    "bc_loss",
+    "bc_buffer_size",
+    "bc_batch_size",
+    "bc_steps",
+    "log_std_from_expert",
     "expert_gae_lambda",
 )
 

@@ -116,6 +116,11 @@ class PPOExpert(PPO):
         ``bc_coef`` (0 after the hand-over by default).
     :param bc_follows_handover: multiply ``bc_coef`` by the hand-over weight, so that cloning fades out with
         the expert's advantage and the learner is free to improve past the expert
+    :param log_std_from_expert: start the learner's (state-independent) log standard deviation at the expert's
+        (SB3 PPO, A2C or TRPO experts with a Box action space; for ``"TanhMlpPolicy"`` the pre-tanh noise of the
+        same width in the policy's [-1, 1] units) instead of ``log_std_init``, so that the learner's own roll-in
+        and the PPO phase after the hand-over start with the expert's exploration noise; a new model only
+        (``load()`` restores the saved log-std)
     :param expert_kwargs: keyword arguments for :func:`~sb3_aggrevated.experts.load_expert`
         (``algo``, ``vec_normalize``, ``device``, ``trusted``)
     """
@@ -164,6 +169,7 @@ class PPOExpert(PPO):
         bc_buffer_size: int = 0,
         bc_batch_size: int | None = None,
         bc_steps: int = 0,
+        log_std_from_expert: bool = False,
         expert_kwargs: dict[str, Any] | None = None,
         stats_window_size: int = 100,
         tensorboard_log: str | None = None,
@@ -222,6 +228,7 @@ class PPOExpert(PPO):
         self.bc_buffer_size = bc_buffer_size
         self.bc_batch_size = bc_batch_size
         self.bc_steps = bc_steps
+        self.log_std_from_expert = log_std_from_expert
         self._bc_data: dict[str, Any] | None = None  # DAgger's aggregated dataset (not saved with the model)
         self.expert_kwargs = expert_kwargs or {}
         #: number of rollouts collected so far: the index of every schedule of this class
@@ -246,6 +253,32 @@ class PPOExpert(PPO):
         super()._setup_model()
         if loaded_rng is not None:
             self._expert_rng = loaded_rng
+        if self.log_std_from_expert and self.expert is not None:
+            self._init_log_std_from_expert()
+
+    def _init_log_std_from_expert(self) -> None:
+        """Start the learner's state-independent log-std at the expert's (load() then restores the saved one)."""
+        expert_log_std = self.expert.action_log_std() if hasattr(self.expert, "action_log_std") else None
+        if expert_log_std is None:
+            raise ValueError(
+                f"log_std_from_expert=True needs an expert with state-independent Gaussian action noise (an SB3 PPO, "
+                f"A2C or TRPO agent with a Box action space, without gSDE); {self.expert!r} has none. Set "
+                "log_std_from_expert=False, or choose the learner's noise with policy_kwargs=dict(log_std_init=...)."
+            )
+        log_std = getattr(self.policy, "log_std", None)
+        if not isinstance(log_std, th.nn.Parameter) or tuple(log_std.shape) != tuple(expert_log_std.shape) or self.use_sde:
+            raise ValueError(
+                "log_std_from_expert=True needs a learner policy with a state-independent log-std of shape "
+                f"{tuple(expert_log_std.shape)} ('MlpPolicy' or 'TanhMlpPolicy' without gSDE or state_dependent_std). "
+                "Set log_std_from_expert=False, or change the policy."
+            )
+        assert isinstance(self.action_space, spaces.Box)
+        target = np.asarray(expert_log_std, dtype=np.float64)
+        if self.policy.squash_output:
+            # the learner acts in [-1, 1] (unscaled to the bounds by SB3): the same noise is narrower there
+            target = target - np.log((self.action_space.high - self.action_space.low) / 2.0)
+        with th.no_grad():
+            log_std.copy_(th.as_tensor(target, dtype=log_std.dtype, device=log_std.device))
 
     def set_random_seed(self, seed: int | None = None) -> None:
         super().set_random_seed(seed)

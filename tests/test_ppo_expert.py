@@ -376,3 +376,36 @@ def test_bc_steps_fit_the_expert_action_alone():
     assert 0.0 < steps.logger.name_to_value["train/bc_step_loss"] < 0.05  # the mean over the 50 steps
     with pytest.raises(ValueError, match="bc_steps"):
         PPOExpert("TanhMlpPolicy", env, expert=expert, bc_steps=-1, **TINY)
+
+
+@pytest.mark.parametrize("policy, offset", [("MlpPolicy", 0.0), ("TanhMlpPolicy", -np.log(2.0))])
+def test_log_std_from_expert_starts_at_the_experts_noise(policy, offset):
+    env = _pendulum()  # actions in [-2, 2]: the tanh policy's [-1, 1] units are half as wide
+    teacher = PPO("MlpPolicy", env, policy_kwargs=dict(net_arch=[8], log_std_init=-1.2), seed=0)
+    model = PPOExpert(policy, env, expert=teacher, log_std_from_expert=True, **TINY)
+    np.testing.assert_allclose(model.policy.log_std.detach().numpy(), [-1.2 + offset], rtol=1e-6)
+    default = PPOExpert(policy, env, expert=teacher, **TINY)
+    np.testing.assert_allclose(default.policy.log_std.detach().numpy(), [0.0])
+
+
+def test_log_std_from_expert_is_restored_from_the_saved_model_on_load(tmp_path):
+    env = _pendulum()
+    teacher = PPO("MlpPolicy", env, policy_kwargs=dict(net_arch=[8], log_std_init=-1.2), seed=0)
+    model = PPOExpert("MlpPolicy", env, expert=teacher, log_std_from_expert=True, **TINY)
+    with th.no_grad():
+        model.policy.log_std.fill_(0.3)  # as if training had moved it
+    model.save(tmp_path / "model")
+    loaded = PPOExpert.load(tmp_path / "model", env=env, expert=teacher)
+    np.testing.assert_allclose(loaded.policy.log_std.detach().numpy(), [0.3])
+
+
+@pytest.mark.parametrize("expert_kind", ["q_expert", "gsde_learner"])
+def test_log_std_from_expert_refuses_what_it_cannot_copy(expert_kind):
+    env = _pendulum()
+    if expert_kind == "q_expert":
+        expert, kwargs, message = QuadraticQExpert(env.observation_space, env.action_space), {}, "needs an expert"
+    else:
+        expert = PPO("MlpPolicy", env, policy_kwargs=dict(net_arch=[8]), seed=0)
+        kwargs, message = dict(use_sde=True), "needs a learner policy"
+    with pytest.raises(ValueError, match=message):
+        PPOExpert("MlpPolicy", env, expert=expert, log_std_from_expert=True, **kwargs, **TINY)
