@@ -27,7 +27,9 @@ PIECES = [
     ("expert.predict (roll-in + BC labels)", "predict"),
     ("expert.value / q_value (advantages)", "value"),
     ("expert advantages, whole buffer", "_set_expert_targets"),
-    ("behaviour-cloning loss", "_bc_loss"),
+    ("behaviour-cloning loss (every call)", "_bc_loss_on"),
+    ("supervised cloning steps (bc_steps)", "_train_bc"),
+    ("aggregated dataset (DAgger)", "_aggregate_bc_data"),
     ("collect_rollouts", "collect_rollouts"),
     ("train", "train"),
 ]
@@ -72,7 +74,7 @@ def main() -> None:
     print(f"\nfps ratio PPOExpert / PPO (alternated, same process): {ratio:.2f}\n")
     print("| piece | PPO (s) | PPOExpert (s) |\n|---|---|---|")
     for label, name in PIECES:
-        module = "sb3_aggrevated" if name in ("predict", "value", "_set_expert_targets", "_bc_loss") else ""
+        module = "" if name in ("collect_rollouts", "train") else "sb3_aggrevated"
         print(
             f"| {label} | {cumulative(last['ppo'], name, module):.2f} | {cumulative(last['ppo_expert'], name, module):.2f} |"
         )
