@@ -164,6 +164,17 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
     if callback.curve[-1][0] != model.num_timesteps:
         callback._evaluate()
     result = {"algo": algo, "env_id": env_id, "seed": seed, "curve": callback.curve, "fps": model.num_timesteps / train_time}
+    if job.get("final_eval_episodes"):
+        # the same episodes as the curve's points first, then more: one final reading with a smaller standard error
+        mean, std = evaluate(model, eval_env, job["final_eval_episodes"], job["eval_seed"])
+        result["final_eval"] = {"mean": mean, "std": std, "n_episodes": job["final_eval_episodes"]}
+    if job.get("save_model"):
+        models = Path(job["out"], "models")
+        models.mkdir(parents=True, exist_ok=True)
+        model.save(models / f"{algo}_seed{seed}")
+        vec_normalize = model.get_vec_normalize_env()
+        if vec_normalize is not None:
+            vec_normalize.save(str(models / f"{algo}_seed{seed}_vecnormalize.pkl"))
     Path(job["out"], "runs").mkdir(parents=True, exist_ok=True)
     Path(job["out"], "runs", f"{algo}_seed{seed}.json").write_text(json.dumps(result))
     return result
@@ -247,6 +258,14 @@ def report(
                 f"Median steps to {label}, PPOExpert / PPO: < {meds['ppo_expert'] / budget:.3f} "
                 f"(PPO's median run did not reach it within {budget} steps)."
             )
+    finals = [r for r in results if "final_eval" in r]
+    if finals:
+        n_final = finals[0]["final_eval"]["n_episodes"]
+        lines += ["", f"Final evaluation on {n_final} episodes (the first {results[0]['eval_episodes']} are the curve's):", ""]
+        if "final" in expert:
+            lines.append(f"- expert: {expert['final']['mean']:.1f} +- {expert['final']['std']:.1f}")
+        for r in sorted(finals, key=lambda r: (r["algo"] != "ppo_expert", r["seed"])):
+            lines.append(f"- {r['algo']} seed {r['seed']}: {r['final_eval']['mean']:.1f} +- {r['final_eval']['std']:.1f}")
     lines.append("")
     lines.append("![curves](curves.png)")
     text = "\n".join(lines) + "\n"
@@ -272,6 +291,13 @@ def main() -> None:
     parser.add_argument("--near", type=float, default=0.05, help="also report steps to within this fraction of the expert")
     parser.add_argument("--conf", default=None, help="hyperparameter YAML (default: the packaged ppo_expert.yml)")
     parser.add_argument("--params", nargs="*", default=[], help="overrides key=value (YAML values), for both algorithms")
+    parser.add_argument(
+        "--final-eval-episodes",
+        type=int,
+        default=0,
+        help="also evaluate the final models and the expert on this many episodes (0: no final evaluation)",
+    )
+    parser.add_argument("--save-models", action="store_true", help="save the final models (and VecNormalize) in OUT/models")
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--out", required=True)
     parser.add_argument("--report-only", action="store_true", help="rebuild the report from OUT/runs")
@@ -286,6 +312,8 @@ def main() -> None:
     else:
         # exactly the learners' evaluation episodes
         expert = evaluate_expert(args.env, entry, args.eval_episodes, args.eval_seed)
+        if args.final_eval_episodes:
+            expert["final"] = evaluate_expert(args.env, entry, args.final_eval_episodes, args.eval_seed)
         expert_file.write_text(json.dumps(expert))
     print(f"expert: {expert}", flush=True)
     jobs = [
@@ -298,6 +326,8 @@ def main() -> None:
             eval_freq=args.eval_freq,
             eval_episodes=args.eval_episodes,
             eval_seed=args.eval_seed,
+            final_eval_episodes=args.final_eval_episodes,
+            save_model=args.save_models,
             out=str(out),
         )
         for s in args.seeds
