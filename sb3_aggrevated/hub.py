@@ -5,7 +5,7 @@ Publishing PPOExpert agents on the Hugging Face Hub, in the RL Zoo's layout, so 
 :func:`package_agent` writes what the RL Zoo publishes for its own algorithms (model zip,
 ``vec_normalize.pkl``, ``config.yml``, ``args.yml``, ``env_kwargs.yml``, ``train_eval_metrics.zip``,
 ``results.json``, ``replay.mp4`` where rendering works) plus a model card naming the algorithm, the
-expert it learned from with that expert's measured return, the schedules and the learner's return.
+expert it learned from with that expert's measured return, the expert settings and the learner's return.
 The expert itself is never uploaded. :func:`push_to_hub` uploads the folder (``HF_ENDPOINT`` is honoured).
 
 Command line::
@@ -35,7 +35,8 @@ from sb3_aggrevated.zoo import ALGO_NAME
 
 __all__ = ["package_agent", "push_to_hub", "model_card"]
 
-_SCHEDULE_KEYS = (
+#: PPOExpert's own settings shown on the model card (schedules and cloning options)
+_EXPERT_SETTING_KEYS = (
     "beta",
     "beta_schedule",
     "beta_decay",
@@ -97,7 +98,7 @@ def model_card(env_id: str, organization: str, repo_name: str, results: dict[str
             }
         ],
     }
-    schedules = {k: hyperparams[k] for k in _SCHEDULE_KEYS if k in hyperparams}
+    expert_settings = {k: hyperparams[k] for k in _EXPERT_SETTING_KEYS if k in hyperparams}
     expert_line = (
         f"{expert['mean_reward']:.2f} +/- {expert['std_reward']:.2f} "
         f"on the same {results['n_eval_episodes']} evaluation episodes"
@@ -120,10 +121,10 @@ advantages), then handed over to ordinary PPO.
 
 - Algorithm: `PPOExpert` (`--algo {ALGO_NAME}`), {results.get("n_timesteps", "unknown")} env steps.
 - Expert it learned from: `{expert.get("id", "unknown")}` (not included in this repository).
-- Schedules (per rollout of n_steps x n_envs steps):
+- Expert settings (schedules count rollouts of n_steps x n_envs steps):
 
 ```python
-{pformat(schedules)}
+{pformat(expert_settings)}
 ```
 
 ## Usage (with the RL Zoo and sb3-aggrevated installed)
