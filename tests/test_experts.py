@@ -203,3 +203,37 @@ def test_trusted_opt_in_loads_the_ordinary_way(experts):
     obs = np.stack([gym.make("Pendulum-v1").reset(seed=0)[0]])
     safe = load_expert(expert_path(experts, "sac", "Pendulum-v1"), gym.make("Pendulum-v1"))
     np.testing.assert_allclose(expert.value(obs), safe.value(obs), rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "algo, env_id, kwargs, fast",
+    [
+        ("PPO", "Pendulum-v1", {}, True),
+        ("PPO", "CartPole-v1", {}, True),
+        ("A2C", "Pendulum-v1", {}, True),
+        ("SAC", "Pendulum-v1", {}, True),
+        ("TQC", "Pendulum-v1", {}, True),
+        ("TD3", "Pendulum-v1", {}, False),  # its actor is already a plain network
+        ("PPO", "Pendulum-v1", {"use_sde": True}, False),
+        ("SAC", "Pendulum-v1", {"use_sde": True}, False),
+    ],
+)
+def test_lean_deterministic_actions_equal_sb3s(algo, env_id, kwargs, fast):
+    import sb3_contrib
+    import stable_baselines3
+    import torch as th
+
+    cls = getattr(stable_baselines3, algo, None) or getattr(sb3_contrib, algo)
+    small = {"net_arch": [16, 16]} if algo in ("PPO", "A2C") else {"net_arch": [16]}
+    model = cls("MlpPolicy", env_id, policy_kwargs=small, seed=0, device="cpu", **kwargs)
+    expert = SB3Expert(model)
+    env = gym.make(env_id)
+    obs = np.stack([env.observation_space.sample() for _ in range(6)]).astype(np.float32)
+    with th.no_grad():
+        lean = expert._deterministic_actions(th.as_tensor(obs))
+        full = model.policy._predict(th.as_tensor(obs), deterministic=True)
+    assert (lean is not None) == fast
+    if fast:
+        np.testing.assert_allclose(lean.numpy(), full.numpy(), rtol=1e-6)
+    # and predict (which takes the lean path where there is one) gives SB3's actions in the env's units
+    np.testing.assert_allclose(expert.predict(obs), model.policy.predict(obs, deterministic=True)[0], rtol=1e-6)

@@ -1,0 +1,89 @@
+"""
+Frames per second of PPOExpert against PPO, same config, same process: the runs alternate (PPO, PPOExpert, then
+each PPOExpert variant, ``--repeats`` times over), so every algorithm sees the same machine load on average, and
+the report gives the median frames per second of each and its ratio to PPO's. No profiler, no evaluation.
+
+A variant is PPOExpert with some keys overridden (``--variants "bc_steps=0"``): it splits PPOExpert's cost into
+the expert's own overhead (roll-in queries, advantages, bookkeeping) and the extra learning the entry asks for
+(supervised cloning steps).
+
+Example::
+
+    python benchmarks/fps.py --env Pendulum-v1 --n-timesteps 20480 --repeats 3 --variants "bc_steps=0" \
+        --params expert=sb3/sac-Pendulum-v1 --out docs/bench/fps/pendulum.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from compare import build, load_entry  # noqa: E402
+
+
+def run(algo: str, env_id: str, entry: dict, n_timesteps: int, seed: int) -> float:
+    """Frames per second of one ``learn(n_timesteps)`` call (model building excluded)."""
+    model, _ = build(algo, env_id, entry, seed)
+    start = time.perf_counter()
+    model.learn(n_timesteps)
+    return model.num_timesteps / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--env", required=True)
+    parser.add_argument("--n-timesteps", type=int, required=True)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--conf", default=None, help="hyperparameter YAML (default: the packaged ppo_expert.yml)")
+    parser.add_argument("--params", nargs="*", default=[], help="overrides key=value (YAML values), for every run")
+    parser.add_argument(
+        "--variants", nargs="*", default=[], help='PPOExpert variants, each a string of overrides: "bc_steps=0 bc_coef=0"'
+    )
+    parser.add_argument("--out", default=None, help="markdown file for the table (default: print only)")
+    args = parser.parse_args()
+
+    entry = load_entry(args.conf, args.env, args.params)
+    runs = [("ppo", "PPO", entry), ("ppo_expert", "PPOExpert (the entry)", entry)]
+    for variant in args.variants:
+        runs.append(("ppo_expert", f"PPOExpert, {variant}", load_entry(args.conf, args.env, args.params + variant.split())))
+    fps: dict[str, list[float]] = {label: [] for _, label, _ in runs}
+    for repeat in range(args.repeats):
+        for algo, label, conf in runs:
+            fps[label].append(run(algo, args.env, conf, args.n_timesteps, args.seed))
+            print(f"[repeat {repeat + 1}] {label}: {fps[label][-1]:.0f} fps", flush=True)
+
+    ppo = statistics.median(fps["PPO"])
+    command = "python benchmarks/fps.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    lines = [
+        f"# Frames per second, {args.env}",
+        "",
+        f"Command: `{command}`",
+        "",
+        f"{args.n_timesteps} steps per run from a fresh model (seed {args.seed}), the runs alternating in one process, "
+        f"{args.repeats} times over; median over the repeats.",
+        "",
+        "| algorithm | fps (median) | fps (each repeat) | / PPO |",
+        "|---|---|---|---|",
+    ]
+    for _, label, _ in runs:
+        median = statistics.median(fps[label])
+        each = ", ".join(f"{value:.0f}" for value in fps[label])
+        lines.append(f"| {label} | {median:.0f} | {each} | {median / ppo:.2f} |")
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(text)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    main()

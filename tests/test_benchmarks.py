@@ -1,0 +1,69 @@
+"""The benchmark scripts run end to end on a tiny budget and write what their reports promise."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+
+pytestmark = pytest.mark.skipif(not BENCHMARKS.is_dir(), reason="benchmarks/ is not part of this checkout")
+
+
+def _run(args: list[str], cwd: Path) -> str:
+    proc = subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
+    return proc.stdout
+
+
+def test_compare_writes_curves_table_and_plot(tmp_path):
+    out = tmp_path / "bench"
+    # the packaged Pendulum entry (embedded expert: no download), 2 rollouts of 1024 steps
+    _run(
+        [
+            str(BENCHMARKS / "compare.py"),
+            "--env", "Pendulum-v1", "--seeds", "1", "--n-timesteps", "2048", "--eval-freq", "1024",
+            "--eval-episodes", "1", "--final-eval-episodes", "2", "--save-models", "--n-jobs", "2", "--out", str(out),
+        ],
+        tmp_path,
+    )  # fmt: skip
+    runs = {p.stem: json.loads(p.read_text()) for p in (out / "runs").glob("*.json")}
+    assert set(runs) == {"ppo_expert_seed1", "ppo_seed1"}
+    for run in runs.values():
+        steps = [point[0] for point in run["curve"]]
+        assert steps[0] == 0 and steps[-1] == 2048 and steps == sorted(steps)
+        assert run["fps"] > 0 and run["final_eval"]["n_episodes"] == 2
+    expert = json.loads((out / "expert.json").read_text())
+    assert expert["n_episodes"] == 1 and expert["final"]["n_episodes"] == 2
+    results = (out / "results.md").read_text()
+    assert "python benchmarks/compare.py --env Pendulum-v1" in results
+    assert "| ppo_expert | 1 |" in results and "| ppo | 1 |" in results
+    assert (out / "curves.png").stat().st_size > 0
+    assert (out / "models" / "ppo_expert_seed1.zip").is_file() and (out / "models" / "ppo_seed1.zip").is_file()
+    assert (out / "logs" / "ppo_expert_seed1" / "progress.csv").is_file()
+
+    # the report rebuilds from the saved runs without training again
+    rebuilt = _run([str(BENCHMARKS / "compare.py"), "--env", "Pendulum-v1", "--seeds", "1", "--n-timesteps", "2048",
+                    "--eval-freq", "1024", "--eval-episodes", "1", "--out", str(out), "--report-only"], tmp_path)  # fmt: skip
+    assert "| ppo_expert | 1 |" in rebuilt
+
+
+def test_fps_table_has_every_run_and_its_ratio(tmp_path):
+    out = tmp_path / "fps.md"
+    _run(
+        [
+            str(BENCHMARKS / "fps.py"),
+            "--env", "Pendulum-v1", "--n-timesteps", "1024", "--repeats", "2", "--variants", "bc_steps=0", "--out", str(out),
+        ],
+        tmp_path,
+    )  # fmt: skip
+    rows = [line for line in out.read_text().splitlines() if line.startswith("| ") and "fps (median)" not in line]
+    assert [row.split(" | ")[0] for row in rows] == ["| PPO", "| PPOExpert (the entry)", "| PPOExpert, bc_steps=0"]
+    assert rows[0].endswith("| 1.00 |")  # PPO against itself
+    for row in rows:
+        cells = [cell.strip() for cell in row.strip("|").split("|")]
+        assert float(cells[1]) > 0 and len(cells[2].split(",")) == 2 and float(cells[3]) > 0
