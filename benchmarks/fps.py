@@ -1,7 +1,10 @@
 """
 Frames per second of PPOExpert against PPO, same config, same process: the runs alternate (PPO, PPOExpert, then
-each PPOExpert variant, ``--repeats`` times over), so every algorithm sees the same machine load on average, and
-the report gives the median frames per second of each and its ratio to PPO's. No profiler, no evaluation.
+each PPOExpert variant, ``--repeats`` times over), so every algorithm sees the same machine load on average. The
+report gives the median frames per second of each, by the wall clock and by the process's CPU time (every run is
+single-threaded: one torch thread, the envs in the process), and their ratios to PPO's. On a shared machine the
+CPU-time figure is the steadier one: it leaves out the time the process waited for a core. No profiler, no
+evaluation.
 
 A variant is PPOExpert with some keys overridden (``--variants "bc_steps=0"``): it splits PPOExpert's cost into
 the expert's own overhead (roll-in queries, advantages, bookkeeping) and the extra learning the entry asks for
@@ -28,12 +31,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from compare import build, load_entry  # noqa: E402
 
 
-def run(algo: str, env_id: str, entry: dict, n_timesteps: int, seed: int) -> float:
-    """Frames per second of one ``learn(n_timesteps)`` call (model building excluded)."""
+def run(algo: str, env_id: str, entry: dict, n_timesteps: int, seed: int) -> tuple[float, float]:
+    """Frames per wall-clock second and per CPU second of one ``learn(n_timesteps)`` call (model building excluded)."""
     model, _ = build(algo, env_id, entry, seed)
-    start = time.perf_counter()
+    wall, cpu = time.perf_counter(), time.process_time()
     model.learn(n_timesteps)
-    return model.num_timesteps / (time.perf_counter() - start)
+    return model.num_timesteps / (time.perf_counter() - wall), model.num_timesteps / (time.process_time() - cpu)
 
 
 def main() -> None:
@@ -55,12 +58,15 @@ def main() -> None:
     for variant in args.variants:
         runs.append(("ppo_expert", f"PPOExpert, {variant}", load_entry(args.conf, args.env, args.params + variant.split())))
     fps: dict[str, list[float]] = {label: [] for _, label, _ in runs}
+    cpu_fps: dict[str, list[float]] = {label: [] for _, label, _ in runs}
     for repeat in range(args.repeats):
         for algo, label, conf in runs:
-            fps[label].append(run(algo, args.env, conf, args.n_timesteps, args.seed))
-            print(f"[repeat {repeat + 1}] {label}: {fps[label][-1]:.0f} fps", flush=True)
+            wall, cpu = run(algo, args.env, conf, args.n_timesteps, args.seed)
+            fps[label].append(wall)
+            cpu_fps[label].append(cpu)
+            print(f"[repeat {repeat + 1}] {label}: {wall:.0f} fps, {cpu:.0f} per CPU second", flush=True)
 
-    ppo = statistics.median(fps["PPO"])
+    ppo, ppo_cpu = statistics.median(fps["PPO"]), statistics.median(cpu_fps["PPO"])
     command = "python benchmarks/fps.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     lines = [
         f"# Frames per second, {args.env}",
@@ -70,13 +76,15 @@ def main() -> None:
         f"{args.n_timesteps} steps per run from a fresh model (seed {args.seed}), the runs alternating in one process, "
         f"{args.repeats} times over; median over the repeats.",
         "",
-        "| algorithm | fps (median) | fps (each repeat) | / PPO |",
-        "|---|---|---|---|",
+        "| algorithm | fps (median) | fps (each repeat) | / PPO | per CPU second (median) | (each repeat) | / PPO |",
+        "|---|---|---|---|---|---|---|",
     ]
     for _, label, _ in runs:
-        median = statistics.median(fps[label])
+        median, median_cpu = statistics.median(fps[label]), statistics.median(cpu_fps[label])
         each = ", ".join(f"{value:.0f}" for value in fps[label])
-        lines.append(f"| {label} | {median:.0f} | {each} | {median / ppo:.2f} |")
+        each_cpu = ", ".join(f"{value:.0f}" for value in cpu_fps[label])
+        wall_cells = f"{median:.0f} | {each} | {median / ppo:.2f}"
+        lines.append(f"| {label} | {wall_cells} | {median_cpu:.0f} | {each_cpu} | {median_cpu / ppo_cpu:.2f} |")
     text = "\n".join(lines) + "\n"
     print(text)
     if args.out:

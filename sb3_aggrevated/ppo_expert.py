@@ -11,6 +11,7 @@ from gymnasium import spaces
 from stable_baselines3 import PPO
 from stable_baselines3.common.buffers import RolloutBuffer
 from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.distributions import CategoricalDistribution, DiagGaussianDistribution
 from stable_baselines3.common.policies import ActorCriticPolicy, BasePolicy
 from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
 from stable_baselines3.common.utils import explained_variance, obs_as_tensor
@@ -25,7 +26,7 @@ from sb3_aggrevated.buffers import (
     v_expert_advantages,
 )
 from sb3_aggrevated.experts import Expert, load_expert
-from sb3_aggrevated.policies import ACTION_EPS, TanhGaussianPolicy
+from sb3_aggrevated.policies import ACTION_EPS, TanhGaussianDistribution, TanhGaussianPolicy
 from sb3_aggrevated.schedules import LinearRolloutSchedule, RolloutSchedule, make_rollout_schedule
 
 __all__ = ["PPOExpert"]
@@ -653,6 +654,9 @@ class PPOExpert(PPO):
 
     def _bc_loss_on(self, observations: th.Tensor, expert_actions: th.Tensor, distribution: Any = None) -> th.Tensor:
         if distribution is None:
+            lean = self._lean_bc_loss(observations, expert_actions)
+            if lean is not None:
+                return lean
             distribution = self.policy.get_distribution(observations)
         if isinstance(self.action_space, spaces.Discrete):
             return -distribution.log_prob(expert_actions.long().flatten()).mean()
@@ -660,19 +664,50 @@ class PPOExpert(PPO):
             return ((distribution.mode() - expert_actions) ** 2).sum(dim=-1).mean()
         return -distribution.log_prob(expert_actions).mean()
 
+    def _lean_bc_loss(self, observations: th.Tensor, expert_actions: th.Tensor) -> th.Tensor | None:
+        """
+        The cloning loss from the actor's output alone, without building a distribution object (the
+        supervised steps run it ``bc_steps`` times per update): the categorical cross-entropy, or the squared
+        error of the mode of SB3's diagonal Gaussian / the tanh-squashed Gaussian. ``None`` for other cases
+        (gSDE, other distributions, ``bc_loss="nll"`` on Box actions): ``_bc_loss_on`` takes the full path then.
+        """
+        policy = self.policy
+        dist = policy.action_dist
+        if isinstance(self.action_space, spaces.Discrete):
+            if not isinstance(dist, CategoricalDistribution):
+                return None
+        elif not (self.bc_loss == "mse" and isinstance(self.action_space, spaces.Box)):
+            return None
+        elif not isinstance(dist, TanhGaussianDistribution):
+            if type(dist) is not DiagGaussianDistribution or policy.squash_output:
+                return None
+        features = BasePolicy.extract_features(policy, observations, policy.pi_features_extractor)
+        out = policy.action_net(policy.mlp_extractor.forward_actor(features))
+        if isinstance(dist, CategoricalDistribution):
+            return F.cross_entropy(out, expert_actions.long().flatten())
+        if isinstance(dist, TanhGaussianDistribution):
+            mean = out[..., : dist.action_dim]  # the state-dependent-std head stacks (mean, log_std)
+            mode = th.clamp(th.tanh(mean), -1.0 + ACTION_EPS, 1.0 - ACTION_EPS)
+        else:
+            mode = out
+        return ((mode - expert_actions) ** 2).sum(dim=-1).mean()
+
     def _train_bc(self, bc_coef: float) -> list[float]:
         """``bc_steps`` gradient steps on the cloning loss alone (the policy's parameters, its optimizer)."""
-        losses = []
+        batch_size = self.bc_batch_size or self.batch_size
+        # every minibatch drawn (and normalised) at once
+        observations, expert_actions = self._bc_sample(batch_size * self.bc_steps)
         params = [p for group in self.policy.optimizer.param_groups for p in group["params"]]
-        for _ in range(self.bc_steps):
-            observations, expert_actions = self._bc_sample(self.bc_batch_size or self.batch_size)
-            loss = self._bc_loss_on(observations, expert_actions)
+        losses = []
+        for step in range(self.bc_steps):
+            batch = slice(step * batch_size, (step + 1) * batch_size)
+            loss = self._bc_loss_on(observations[batch], expert_actions[batch])
             self.policy.optimizer.zero_grad()
             (bc_coef * loss).backward()
             th.nn.utils.clip_grad_norm_(params, self.max_grad_norm)
             self.policy.optimizer.step()
-            losses.append(loss.item())
-        return losses
+            losses.append(loss.detach())
+        return th.stack(losses).tolist() if losses else []
 
     def train(self) -> None:
         """

@@ -409,3 +409,39 @@ def test_log_std_from_expert_refuses_what_it_cannot_copy(expert_kind):
         kwargs, message = dict(use_sde=True), "needs a learner policy"
     with pytest.raises(ValueError, match=message):
         PPOExpert("MlpPolicy", env, expert=expert, log_std_from_expert=True, **kwargs, **TINY)
+
+
+@pytest.mark.parametrize(
+    "env_id, policy, kwargs, lean",
+    [
+        ("Pendulum-v1", "TanhMlpPolicy", {}, True),
+        ("Pendulum-v1", "TanhMlpPolicy", {"policy_kwargs": dict(net_arch=[16], state_dependent_std=True)}, True),
+        ("Pendulum-v1", "MlpPolicy", {}, True),
+        ("CartPole-v1", "MlpPolicy", {}, True),
+        ("Pendulum-v1", "TanhMlpPolicy", {"bc_loss": "nll"}, False),
+        ("Pendulum-v1", "MlpPolicy", {"use_sde": True}, False),
+    ],
+)
+def test_lean_cloning_loss_equals_the_distributions(env_id, policy, kwargs, lean):
+    # the supervised cloning steps skip building a distribution; loss and gradients are the full path's
+    env = gym.make(env_id)
+    expert = LinearVExpert(env.observation_space, env.action_space, action=0 if env_id == "CartPole-v1" else 0.5)
+    model = PPOExpert(policy, env, expert=expert, bc_coef=1.0, device="cpu", **{**TINY, **kwargs})
+    obs = th.as_tensor(np.stack([env.observation_space.sample() for _ in range(8)]), dtype=th.float32)
+    if isinstance(env.action_space, gym.spaces.Discrete):
+        actions = th.as_tensor(np.arange(8) % 2, dtype=th.float32).reshape(-1, 1)
+    else:
+        actions = th.as_tensor(np.linspace(-0.9, 0.9, 8), dtype=th.float32).reshape(-1, 1)
+    fast = model._lean_bc_loss(obs, actions)
+    assert (fast is not None) == lean
+    if not lean:
+        return
+    full = model._bc_loss_on(obs, actions, model.policy.get_distribution(obs))
+    grads = []
+    for loss in (fast, full):
+        model.policy.optimizer.zero_grad()
+        loss.backward()
+        grads.append([p.grad.clone() if p.grad is not None else th.zeros_like(p) for p in model.policy.parameters()])
+    assert fast.item() == pytest.approx(full.item(), rel=1e-6)
+    for g_fast, g_full in zip(*grads, strict=True):
+        th.testing.assert_close(g_fast, g_full)
