@@ -35,6 +35,7 @@ from stable_baselines3.common.distributions import (
     CategoricalDistribution,
     DiagGaussianDistribution,
     SquashedDiagGaussianDistribution,
+    StateDependentNoiseDistribution,
 )
 from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 from stable_baselines3.common.policies import ActorCriticPolicy, BasePolicy
@@ -278,35 +279,34 @@ class SB3Expert(Expert):
 
     def _deterministic_actions(self, obs_t: th.Tensor) -> th.Tensor | None:
         """
-        ``policy._predict(obs, deterministic=True)`` without building a distribution object (a third of the
-        cost of a SAC expert's step otherwise): the mean of an actor-critic policy's diagonal Gaussian or the
-        argmax of its logits, the tanh of a SAC-style actor's mean.
+        ``policy._predict(obs, deterministic=True)`` without building a distribution object (most of the
+        cost of a SAC expert's roll-in step otherwise): the mean of a Gaussian policy (through tanh where the
+        distribution squashes, as SAC's and gSDE's do), or the argmax of categorical logits.
 
-        :return: the actions in the policy's units, or ``None`` where only the full path applies (gSDE,
-            squashed or other distributions): the caller takes it then
+        :return: the actions in the policy's units, or ``None`` for other distributions: the caller takes
+            the full path then
         """
         policy = self.policy
+        actor = policy if isinstance(policy, ActorCriticPolicy) else getattr(policy, "actor", None)
+        dist = getattr(actor, "action_dist", None)
+        lean = (CategoricalDistribution, SquashedDiagGaussianDistribution, StateDependentNoiseDistribution)
+        if not (isinstance(dist, lean) or type(dist) is DiagGaussianDistribution):
+            return None
         if isinstance(policy, ActorCriticPolicy):
-            if policy.use_sde or policy.squash_output:
-                return None
             features = BasePolicy.extract_features(policy, obs_t, policy.pi_features_extractor)
             out = policy.action_net(policy.mlp_extractor.forward_actor(features))
-            if isinstance(policy.action_dist, DiagGaussianDistribution):
-                return out
-            if isinstance(policy.action_dist, CategoricalDistribution):
-                return out.argmax(dim=1)
-            return None
-        actor = getattr(policy, "actor", None)
-        latent_pi, mu = getattr(actor, "latent_pi", None), getattr(actor, "mu", None)
-        if (
-            isinstance(actor, BasePolicy)
-            and not getattr(actor, "use_sde", True)
-            and isinstance(getattr(actor, "action_dist", None), SquashedDiagGaussianDistribution)
-            and isinstance(latent_pi, th.nn.Module)
-            and isinstance(mu, th.nn.Module)
-        ):
-            return th.tanh(mu(latent_pi(actor.extract_features(obs_t, actor.features_extractor))))
-        return None
+        else:  # SAC-style actors: features -> latent_pi -> mu
+            mu, latent_pi = getattr(actor, "mu", None), getattr(actor, "latent_pi", None)
+            if not (isinstance(actor, BasePolicy) and isinstance(mu, th.nn.Module) and isinstance(latent_pi, th.nn.Module)):
+                return None
+            out = mu(latent_pi(actor.extract_features(obs_t, actor.features_extractor)))
+        if isinstance(dist, CategoricalDistribution):
+            return out.argmax(dim=1)
+        if isinstance(dist, SquashedDiagGaussianDistribution):
+            return th.tanh(out)
+        if isinstance(dist, StateDependentNoiseDistribution) and dist.bijector is not None:
+            return dist.bijector.forward(out)  # gSDE's squashed mode
+        return out
 
     def action_log_std(self) -> np.ndarray | None:
         # SB3's unsquashed diagonal Gaussian (PPO / A2C / TRPO without gSDE) acts in the env's units

@@ -214,8 +214,9 @@ def test_trusted_opt_in_loads_the_ordinary_way(experts):
         ("SAC", "Pendulum-v1", {}, True),
         ("TQC", "Pendulum-v1", {}, True),
         ("TD3", "Pendulum-v1", {}, False),  # its actor is already a plain network
-        ("PPO", "Pendulum-v1", {"use_sde": True}, False),
-        ("SAC", "Pendulum-v1", {"use_sde": True}, False),
+        ("PPO", "Pendulum-v1", {"use_sde": True}, True),
+        ("PPO", "Pendulum-v1", {"use_sde": True, "policy_kwargs": {"net_arch": [16], "squash_output": True}}, True),
+        ("SAC", "Pendulum-v1", {"use_sde": True}, True),  # as the RL Zoo's Pendulum expert
     ],
 )
 def test_lean_deterministic_actions_equal_sb3s(algo, env_id, kwargs, fast):
@@ -224,8 +225,8 @@ def test_lean_deterministic_actions_equal_sb3s(algo, env_id, kwargs, fast):
     import torch as th
 
     cls = getattr(stable_baselines3, algo, None) or getattr(sb3_contrib, algo)
-    small = {"net_arch": [16, 16]} if algo in ("PPO", "A2C") else {"net_arch": [16]}
-    model = cls("MlpPolicy", env_id, policy_kwargs=small, seed=0, device="cpu", **kwargs)
+    kwargs = {"policy_kwargs": {"net_arch": [16]}, **kwargs}
+    model = cls("MlpPolicy", env_id, seed=0, device="cpu", **kwargs)
     expert = SB3Expert(model)
     env = gym.make(env_id)
     obs = np.stack([env.observation_space.sample() for _ in range(6)]).astype(np.float32)
