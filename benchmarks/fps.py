@@ -1,10 +1,10 @@
 """
-Frames per second of PPOExpert against PPO, same config, same process: the runs alternate (PPO, PPOExpert, then
-each PPOExpert variant, ``--repeats`` times over), so every algorithm sees the same machine load on average. The
-report gives the median frames per second of each, by the wall clock and by the process's CPU time (every run is
-single-threaded: one torch thread, the envs in the process), and their ratios to PPO's. On a shared machine the
-CPU-time figure is the steadier one: it leaves out the time the process waited for a core. No profiler, no
-evaluation.
+Frames per second of PPOExpert against PPO, same config, same process: after an untimed rollout of each, the runs
+alternate (PPO, PPOExpert, then each PPOExpert variant, ``--repeats`` times over), so every algorithm sees the same
+machine load on average. The report gives the median frames per second of each, by the wall clock and by the
+process's CPU time (every run is single-threaded: one torch thread, the envs in the process), and their ratios to
+PPO's. On a shared machine the CPU-time figure is the steadier one: it leaves out the time the process waited for
+a core. No profiler, no evaluation.
 
 A variant is PPOExpert with some keys overridden (``--variants "bc_steps=0"``): it splits PPOExpert's cost into
 the expert's own overhead (roll-in queries, advantages, bookkeeping) and the extra learning the entry asks for
@@ -57,6 +57,8 @@ def main() -> None:
     runs = [("ppo", "PPO", entry), ("ppo_expert", "PPOExpert (the entry)", entry)]
     for variant in args.variants:
         runs.append(("ppo_expert", f"PPOExpert, {variant}", load_entry(args.conf, args.env, args.params + variant.split())))
+    for algo, _, conf in runs[:2]:  # untimed warm-up (one rollout each): lazy imports and first allocations
+        run(algo, args.env, conf, 1, args.seed)
     fps: dict[str, list[float]] = {label: [] for _, label, _ in runs}
     cpu_fps: dict[str, list[float]] = {label: [] for _, label, _ in runs}
     for repeat in range(args.repeats):
