@@ -268,14 +268,18 @@ class SB3Expert(Expert):
         if self.obs_normalizer is not None:
             obs = self.obs_normalizer(obs)
         obs_t = th.as_tensor(obs, dtype=th.float32, device=self.policy.device)
-        fast = self._deterministic_actions(obs_t) if deterministic else None
-        actions = (fast if fast is not None else self.policy._predict(obs_t, deterministic=deterministic)).cpu().numpy()
+        actions = self._policy_actions(obs_t, deterministic).cpu().numpy()
         if isinstance(self.action_space, spaces.Box):
             if self.policy.squash_output:
                 actions = self.policy.unscale_action(actions)
             else:
                 actions = np.clip(actions, self.action_space.low, self.action_space.high)
         return actions.reshape((-1, *(self.action_space.shape or ())))
+
+    def _policy_actions(self, obs_t: th.Tensor, deterministic: bool) -> th.Tensor:
+        """``policy._predict``, through the lean path where there is one (actions in the policy's units)."""
+        lean = self._deterministic_actions(obs_t) if deterministic else None
+        return lean if lean is not None else self.policy._predict(obs_t, deterministic=deterministic)
 
     def _deterministic_actions(self, obs_t: th.Tensor) -> th.Tensor | None:
         """
@@ -341,7 +345,7 @@ class SB3Expert(Expert):
             elif isinstance(self.action_space, spaces.Discrete):
                 values = self._discrete_q(obs_t).max(dim=1).values
             else:
-                values = self._critic(obs_t, self.policy._predict(obs_t, deterministic=True))
+                values = self._critic(obs_t, self._policy_actions(obs_t, deterministic=True))
             out.append(values.cpu().numpy())
         return np.concatenate(out).astype(np.float64) * self.value_scale
 
