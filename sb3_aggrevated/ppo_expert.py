@@ -101,7 +101,12 @@ class PPOExpert(PPO):
     :param handover_start: rollouts during which the policy gradient uses the expert's advantage only
     :param handover_rollouts: rollouts over which the weight then goes linearly from 1 to 0
     :param handover: the hand-over weight as a number or a RolloutSchedule (overrides the two above)
-    :param bc_coef: coefficient of the behaviour-cloning loss (a number or a RolloutSchedule)
+    :param bc_coef: coefficient of the behaviour-cloning loss at rollout 0 (a number or a RolloutSchedule)
+    :param bc_schedule: how ``bc_coef`` changes, as ``beta_schedule`` (default ``"constant"``); with
+        ``bc_follows_handover=False`` a ``"linear"`` schedule over many more rollouts than the hand-over keeps
+        cloning as an anchor that fades slowly (kickstarting)
+    :param bc_decay: factor per rollout of the exponential ``bc_schedule``
+    :param bc_rollouts: rollouts after which ``bc_coef`` is 0 (the ramp length for ``"linear"``); ``None``: never
     :param bc_loss: for Box actions, ``"mse"`` (squared distance of the learner's deterministic action to the
         expert's, in the policy's action units; bounded where expert actions sit on the bounds) or ``"nll"``
         (``-log pi(a*|s)``); discrete actions always use the negative log-likelihood (cross-entropy)
@@ -165,6 +170,9 @@ class PPOExpert(PPO):
         handover_rollouts: int = 10,
         handover: float | RolloutSchedule | None = None,
         bc_coef: float | RolloutSchedule = 0.0,
+        bc_schedule: str = "constant",
+        bc_decay: float = 0.8,
+        bc_rollouts: int | None = None,
         bc_follows_handover: bool = True,
         bc_loss: str = "mse",
         bc_buffer_size: int = 0,
@@ -224,6 +232,9 @@ class PPOExpert(PPO):
         self.handover_rollouts = handover_rollouts
         self.handover = handover
         self.bc_coef = bc_coef
+        self.bc_schedule = bc_schedule
+        self.bc_decay = bc_decay
+        self.bc_rollouts = bc_rollouts
         self.bc_follows_handover = bc_follows_handover
         self.bc_loss = bc_loss
         self.bc_buffer_size = bc_buffer_size
@@ -308,7 +319,9 @@ class PPOExpert(PPO):
             if not isinstance(self.handover_start, int) or self.handover_start < 0:
                 raise ValueError(f"handover_start must be an integer >= 0, got {self.handover_start!r}.")
             self._handover_fn = LinearRolloutSchedule(1.0, 0.0, self.handover_rollouts, delay=self.handover_start)
-        self._bc_coef_fn = make_rollout_schedule(self.bc_coef, what="bc_coef", high=None)
+        self._bc_coef_fn = make_rollout_schedule(
+            self.bc_coef, self.bc_schedule, what="bc_coef", decay=self.bc_decay, n_rollouts=self.bc_rollouts, high=None
+        )
         self._expert_lambda_fn = make_rollout_schedule(self.expert_gae_lambda, what="expert_gae_lambda")
         for schedule in (self._beta_fn, self._handover_fn, self._bc_coef_fn, self._expert_lambda_fn):
             schedule(self._n_rollouts)  # raises on an out-of-range value now, not mid-training

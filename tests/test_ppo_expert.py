@@ -215,6 +215,38 @@ def test_schedules_advance_per_rollout_and_log():
     assert model._n_rollouts == 4
 
 
+@pytest.mark.parametrize(
+    "kwargs, expected",
+    [
+        # the anchor fades over its own horizon, independent of the advantage hand-over (weight 0 from rollout 2)
+        (dict(bc_schedule="linear", bc_rollouts=4, bc_follows_handover=False), [1.0, 0.75, 0.5, 0.25, 0.0]),
+        (dict(bc_schedule="exponential", bc_decay=0.5, bc_follows_handover=False), [1.0, 0.5, 0.25, 0.125, 0.0625]),
+        (dict(bc_rollouts=3, bc_follows_handover=False), [1.0, 1.0, 1.0, 0.0, 0.0]),  # constant, cut off
+        (dict(bc_schedule="linear", bc_rollouts=4), [1.0, 0.75, 0.25, 0.0, 0.0]),  # times the hand-over weight 1, 1, 0.5, 0
+    ],
+)
+def test_bc_coef_schedule_per_rollout_survives_save_load(tmp_path, kwargs, expected):
+    env = DummyVecEnv([lambda: CountEnv(terminate_at=4)] * 2)
+    expert = QuadraticQExpert(env.observation_space, env.action_space)
+    seen = []
+
+    class Spy(BaseCallback):
+        def _on_step(self):
+            return True
+
+        def _on_rollout_end(self):
+            seen.append(self.model._bc_coef_now)
+
+    model = PPOExpert(
+        "MlpPolicy", env, expert=expert, handover_start=1, handover_rollouts=2, bc_coef=1.0, bc_steps=1, **kwargs, **TINY
+    )
+    model.learn(64 * 2 * 5, callback=Spy())
+    assert seen == pytest.approx(expected)
+    model.save(tmp_path / "model")
+    loaded = PPOExpert.load(tmp_path / "model", env=env, expert=expert)
+    assert [loaded._bc_coef_fn(n) for n in range(5)] == [model._bc_coef_fn(n) for n in range(5)]
+
+
 def test_bc_term_pulls_towards_expert_action():
     env = DummyVecEnv([lambda: CountEnv(terminate_at=4)] * 2)
     expert = LinearVExpert(env.observation_space, env.action_space, action=0.8)
@@ -248,6 +280,8 @@ def test_bc_term_pulls_towards_expert_action():
         (dict(mixing="trajectory"), ValueError, "mixing must be one of"),
         (dict(handover=2.0), ValueError, "handover must lie"),
         (dict(bc_coef=-1.0), ValueError, "bc_coef must lie"),
+        (dict(bc_coef=1.0, bc_schedule="cosine"), ValueError, "Unknown schedule name 'cosine' for bc_coef"),
+        (dict(bc_coef=1.0, bc_schedule="linear"), ValueError, "bc_coef: a 'linear' schedule needs its length"),
         (dict(handover_rollouts=0), ValueError, "handover_rollouts"),
         (dict(expert="/nonexistent/sac/Pendulum-v1_1"), FileNotFoundError, "No expert found for '/nonexistent"),
     ],
