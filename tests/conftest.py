@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch as th
 from gymnasium import spaces
+from stable_baselines3.common.callbacks import BaseCallback
 
 from sb3_aggrevated.experts import Expert
 
@@ -90,3 +91,18 @@ class QuadraticQExpert(LinearVExpert):
         self.seen.append(np.array(obs))
         a = np.asarray(actions, dtype=np.float64).reshape(len(obs), -1)[:, 0]
         return -((a - self.action) ** 2) + self.slope * np.asarray(obs, dtype=np.float64)[:, 0]
+
+
+class RolloutEndRecorder(BaseCallback):
+    """Collects ``read(model)`` at the end of every rollout (after the expert targets are set) in ``values``."""
+
+    def __init__(self, read):
+        super().__init__()
+        self.read = read
+        self.values: list = []
+
+    def _on_step(self) -> bool:
+        return True
+
+    def _on_rollout_end(self) -> None:
+        self.values.append(self.read(self.model))

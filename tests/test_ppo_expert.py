@@ -4,7 +4,6 @@ import pytest
 import torch as th
 from gymnasium.wrappers import TimeLimit
 from stable_baselines3 import PPO
-from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
 
@@ -12,7 +11,7 @@ from sb3_aggrevated import PPOExpert
 from sb3_aggrevated.buffers import v_expert_advantages
 from sb3_aggrevated.experts import load_expert
 from sb3_aggrevated.schedules import ExponentialRolloutSchedule, LinearRolloutSchedule
-from tests.conftest import CountEnv, LinearVExpert, QuadraticQExpert, expert_path
+from tests.conftest import CountEnv, LinearVExpert, QuadraticQExpert, RolloutEndRecorder, expert_path
 
 TINY = dict(n_steps=64, batch_size=32, n_epochs=2, policy_kwargs=dict(net_arch=[16]), seed=0)
 
@@ -195,19 +194,13 @@ def test_episode_mixing_keeps_one_actor_per_episode():
 def test_schedules_advance_per_rollout_and_log():
     env = DummyVecEnv([lambda: CountEnv(terminate_at=4)] * 2)
     expert = QuadraticQExpert(env.observation_space, env.action_space)
-    logged = []
-
-    class Spy(BaseCallback):
-        def _on_step(self):
-            return True
-
-        def _on_rollout_end(self):
-            logged.append(dict(self.model.logger.name_to_value))
+    spy = RolloutEndRecorder(lambda model: dict(model.logger.name_to_value))
 
     model = PPOExpert(
         "MlpPolicy", env, expert=expert, beta=0.5, beta_decay=0.5, handover_start=1, handover_rollouts=2, bc_coef=0.1, **TINY
     )
-    model.learn(64 * 2 * 4, callback=Spy())
+    model.learn(64 * 2 * 4, callback=spy)
+    logged = spy.values
     assert [round(d["rollout/beta"], 4) for d in logged] == [0.5, 0.25, 0.125, 0.0625]
     assert [d["train/handover_weight"] for d in logged] == [1.0, 1.0, 0.5, 0.0]
     for key in ("rollout/expert_fraction", "rollout/expert_adv_mean", "rollout/expert_adv_std", "rollout/expert_value_min"):
@@ -228,20 +221,13 @@ def test_schedules_advance_per_rollout_and_log():
 def test_bc_coef_schedule_per_rollout_survives_save_load(tmp_path, kwargs, expected):
     env = DummyVecEnv([lambda: CountEnv(terminate_at=4)] * 2)
     expert = QuadraticQExpert(env.observation_space, env.action_space)
-    seen = []
-
-    class Spy(BaseCallback):
-        def _on_step(self):
-            return True
-
-        def _on_rollout_end(self):
-            seen.append(self.model._bc_coef_now)
+    spy = RolloutEndRecorder(lambda model: model._bc_coef_now)
 
     model = PPOExpert(
         "MlpPolicy", env, expert=expert, handover_start=1, handover_rollouts=2, bc_coef=1.0, bc_steps=1, **kwargs, **TINY
     )
-    model.learn(64 * 2 * 5, callback=Spy())
-    assert seen == pytest.approx(expected)
+    model.learn(64 * 2 * 5, callback=spy)
+    assert spy.values == pytest.approx(expected)
     model.save(tmp_path / "model")
     loaded = PPOExpert.load(tmp_path / "model", env=env, expert=expert)
     assert [loaded._bc_coef_fn(n) for n in range(5)] == [model._bc_coef_fn(n) for n in range(5)]

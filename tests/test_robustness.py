@@ -17,7 +17,7 @@ from sb3_aggrevated import PPOExpert
 from sb3_aggrevated.callbacks import AtomicCheckpointCallback, atomic_write, latest_checkpoint
 from sb3_aggrevated.experts import load_vec_normalize
 from sb3_aggrevated.zoo import check_hyperparams
-from tests.conftest import CountEnv, QuadraticQExpert
+from tests.conftest import CountEnv, QuadraticQExpert, RolloutEndRecorder
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -137,19 +137,9 @@ def test_same_seed_same_learning_curve_with_expert():
             policy_kwargs=dict(net_arch=[8]),
             seed=3,
         )
-        rewards = []
-
-        from stable_baselines3.common.callbacks import BaseCallback
-
-        class Record(BaseCallback):
-            def _on_step(self):
-                return True
-
-            def _on_rollout_end(self):
-                rewards.append(self.model.rollout_buffer.raw_rewards.copy())
-
-        model.learn(256, callback=Record())
-        return model, np.stack(rewards)
+        record = RolloutEndRecorder(lambda model: model.rollout_buffer.raw_rewards.copy())
+        model.learn(256, callback=record)
+        return model, np.stack(record.values)
 
     a, rewards_a = run()
     b, rewards_b = run()
