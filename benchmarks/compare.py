@@ -131,7 +131,8 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
         def __init__(self):
             super().__init__()
             self.curve: list = []
-            self.next_eval = job["eval_freq"]
+            # the first evaluation at or after eval_from (a multiple of eval_freq), 0: from the start
+            self.next_eval = max(job["eval_freq"], -(-job.get("eval_from", 0) // job["eval_freq"]) * job["eval_freq"])
             self.eval_time = 0.0
 
         def _evaluate(self) -> None:
@@ -142,7 +143,8 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
             print(f"[{algo} seed {seed}] {self.model.num_timesteps} steps: {mean:.1f} +- {std:.1f}", flush=True)
 
         def _on_training_start(self) -> None:
-            self._evaluate()
+            if not job.get("eval_from"):
+                self._evaluate()
 
         def _on_step(self) -> bool:
             return True
@@ -210,6 +212,11 @@ def report(
         f"({expert['n_episodes']} episodes).",
         f"Threshold: {threshold:.1f}. Deterministic evaluation, {results[0]['eval_episodes']} episodes per point.",
         f"Near the expert: {near_threshold:.1f} (within {near:.0%} of the expert's return).",
+        *(
+            [f"Curves evaluated from step {first} on (--eval-from): steps to a threshold count from there only."]
+            if (first := min(int(r["curve"][0][0]) for r in results)) > 0
+            else []
+        ),
         "",
         "| algo | seeds | final return (mean +- std over seeds) | steps to threshold (per seed) | median steps "
         f"| steps to within {near:.0%} of the expert (per seed) | median steps | fps |",
@@ -281,6 +288,13 @@ def main() -> None:
     parser.add_argument("--n-timesteps", type=int, required=True)
     parser.add_argument("--eval-freq", type=int, required=True, help="env steps between evaluations")
     parser.add_argument("--eval-episodes", type=int, default=10)
+    parser.add_argument(
+        "--eval-from",
+        type=int,
+        default=0,
+        help="first evaluation at this step (rounded up to the --eval-freq grid): extends a known curve without "
+        "re-evaluating its start (evaluation does not touch the training's random state, so training is the same)",
+    )
     parser.add_argument("--threshold", type=float, default=None, help="return to reach (default: the expert's mean)")
     parser.add_argument(
         "--eval-seed",
@@ -324,6 +338,7 @@ def main() -> None:
             entry=entry,
             n_timesteps=args.n_timesteps,
             eval_freq=args.eval_freq,
+            eval_from=args.eval_from,
             eval_episodes=args.eval_episodes,
             eval_seed=args.eval_seed,
             final_eval_episodes=args.final_eval_episodes,

@@ -70,3 +70,24 @@ def test_fps_table_has_every_run_and_its_ratio(tmp_path):
             assert float(median) > 0 and len(each.split(",")) == 2 and float(ratio) > 0
             if row.startswith("| PPO |"):
                 assert ratio == "1.00"  # PPO against itself
+
+
+def test_compare_eval_from_extends_a_curve_without_changing_training(tmp_path):
+    # evaluations are deterministic and use their own env: skipping the early ones leaves training as it was
+    def curve(out: Path, *extra: str) -> list:
+        _run(
+            [
+                str(BENCHMARKS / "compare.py"),
+                "--env", "Pendulum-v1", "--algos", "ppo_expert", "--seeds", "1", "--n-timesteps", "3072",
+                "--eval-freq", "1024", "--eval-episodes", "1", "--n-jobs", "1", "--out", str(out), *extra,
+            ],
+            tmp_path,
+        )  # fmt: skip
+        return json.loads((out / "runs" / "ppo_expert_seed1.json").read_text())["curve"]
+
+    full = curve(tmp_path / "full")
+    late = curve(tmp_path / "late", "--eval-from", "1500")
+    assert [point[0] for point in full] == [0, 1024, 2048, 3072]
+    assert [point[0] for point in late] == [2048, 3072]  # 1500 rounded up to the evaluation grid
+    assert late == full[2:]
+    assert "Curves evaluated from step 2048 on" in (tmp_path / "late" / "results.md").read_text()
