@@ -16,6 +16,7 @@ RUNS = {
     "target_kl 0.03 (cloning fades with the hand-over)": "kl003",
     "target_kl 0.03, bc_batch_size 64": "kl003_bc64",
     "target_kl 0.03, cloning kept (bc_follows_handover false)": "kl003_bc_kept",
+    "target_kl 0.03, cloning kept, 256x256 learner": "kl003_bc_kept_256",
 }
 
 fig, ax = plt.subplots(figsize=(8, 4.5))
