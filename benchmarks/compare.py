@@ -163,7 +163,7 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
     start = time.perf_counter()
     model.learn(job["n_timesteps"], callback=callback)
     train_time = time.perf_counter() - start - callback.eval_time
-    if callback.curve[-1][0] != model.num_timesteps:
+    if not callback.curve or callback.curve[-1][0] != model.num_timesteps:
         callback._evaluate()
     result = {"algo": algo, "env_id": env_id, "seed": seed, "curve": callback.curve, "fps": model.num_timesteps / train_time}
     if job.get("final_eval_episodes"):
@@ -317,6 +317,11 @@ def main() -> None:
     parser.add_argument("--report-only", action="store_true", help="rebuild the report from OUT/runs")
     args = parser.parse_args()
 
+    if not 0 <= args.eval_from < args.n_timesteps:
+        parser.error(
+            f"--eval-from {args.eval_from}: must be >= 0 and below --n-timesteps {args.n_timesteps} "
+            "(0 evaluates from the start)."
+        )
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     entry = load_entry(args.conf, args.env, args.params)

@@ -91,3 +91,16 @@ def test_compare_eval_from_extends_a_curve_without_changing_training(tmp_path):
     assert [point[0] for point in late] == [2048, 3072]  # 1500 rounded up to the evaluation grid
     assert late == full[2:]
     assert "Curves evaluated from step 2048 on" in (tmp_path / "late" / "results.md").read_text()
+
+
+def test_compare_rejects_an_eval_from_outside_the_budget(tmp_path):
+    for bad in ("-1", "3072"):
+        proc = subprocess.run(
+            [
+                sys.executable, str(BENCHMARKS / "compare.py"), "--env", "Pendulum-v1", "--n-timesteps", "3072",
+                "--eval-freq", "1024", "--eval-from", bad, "--out", str(tmp_path / "out"),
+            ],
+            cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert proc.returncode == 2 and "--eval-from" in proc.stderr and "below --n-timesteps 3072" in proc.stderr
+        assert not (tmp_path / "out").exists()  # refused before anything is written or trained
