@@ -149,7 +149,9 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
         def _on_step(self) -> bool:
             return True
 
-        def _on_rollout_end(self) -> None:
+        def _on_rollout_start(self) -> None:
+            # after the update on every rollout so far: the point at N steps is the policy that N env steps
+            # produced (SB3's EvalCallback evaluates inside the rollout, before its update: one rollout behind)
             if self.model.num_timesteps >= self.next_eval:
                 self._evaluate()
                 while self.next_eval <= self.model.num_timesteps:

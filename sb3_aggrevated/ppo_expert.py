@@ -610,36 +610,47 @@ class PPOExpert(PPO):
     # --- update -----------------------------------------------------------------------------------
 
     def _evaluate_actions(
-        self, obs: th.Tensor, actions: th.Tensor, bc_obs: th.Tensor | None = None
-    ) -> tuple[th.Tensor, th.Tensor, th.Tensor | None, Any, Any]:
+        self,
+        obs: th.Tensor,
+        actions: th.Tensor,
+        bc_obs: th.Tensor | None = None,
+        bc_actions: th.Tensor | None = None,
+    ) -> tuple[th.Tensor, th.Tensor, th.Tensor | None, Any, th.Tensor | None]:
         """
         ``ActorCriticPolicy.evaluate_actions`` that also returns the distribution, for the PPO loss and the
         behaviour-cloning term in one actor pass.
 
         :param obs: the PPO minibatch's observations
         :param actions: its actions
-        :param bc_obs: states of an aggregated-dataset minibatch, run through the same pass (stacked below ``obs``)
-        :return: values, log-prob and entropy on ``obs``, the distribution on ``obs`` (``None`` with ``bc_obs``),
-            the distribution on ``bc_obs`` (``None`` without it)
+        :param bc_obs: states of an aggregated-dataset minibatch, run through the same actor pass (stacked below
+            ``obs``); the critic sees ``obs`` only
+        :param bc_actions: the expert's actions at ``bc_obs`` (policy units)
+        :return: values, log-prob and entropy on ``obs``, the distribution on ``obs``, and the cloning loss on
+            ``bc_obs`` (``None`` without it)
         """
         policy = self.policy
         n_obs = len(obs)
         if bc_obs is not None:
             obs = th.cat([obs, bc_obs])
-        features = policy.extract_features(obs)
         if policy.share_features_extractor:
-            latent_pi, latent_vf = policy.mlp_extractor(features)
+            features = BasePolicy.extract_features(policy, obs, policy.features_extractor)
+            pi_features, vf_features = features, features[:n_obs]
         else:
-            pi_features, vf_features = features
-            latent_pi = policy.mlp_extractor.forward_actor(pi_features)
-            latent_vf = policy.mlp_extractor.forward_critic(vf_features[:n_obs])
+            pi_features = BasePolicy.extract_features(policy, obs, policy.pi_features_extractor)
+            vf_features = BasePolicy.extract_features(policy, obs[:n_obs], policy.vf_features_extractor)
+        latent_pi = policy.mlp_extractor.forward_actor(pi_features)
+        values = policy.value_net(policy.mlp_extractor.forward_critic(vf_features))
+        # the cloning loss first: SB3's distributions are one object re-parametrised by each call
+        bc_loss = None
+        if bc_obs is not None:
+            assert bc_actions is not None, "bc_obs needs bc_actions"
+            if self._lean_bc_applies():
+                bc_loss = self._lean_bc_loss_from_output(policy.action_net(latent_pi[n_obs:]), bc_actions)
+            else:
+                bc_loss = self._bc_loss_on(bc_obs, bc_actions, policy._get_action_dist_from_latent(latent_pi[n_obs:]))
         distribution = policy._get_action_dist_from_latent(latent_pi[:n_obs])
         log_prob, entropy = distribution.log_prob(actions), distribution.entropy()
-        values = policy.value_net(latent_vf[:n_obs])
-        if bc_obs is None:
-            return values, log_prob, entropy, distribution, None
-        # SB3's distributions are one object re-parametrised by each call: the minibatch's is spent from here
-        return values, log_prob, entropy, None, policy._get_action_dist_from_latent(latent_pi[n_obs:])
+        return values, log_prob, entropy, distribution, bc_loss
 
     def _bc_sample(self, batch_size: int) -> tuple[th.Tensor, th.Tensor]:
         """A minibatch of (learner-normalised state, expert action in policy units) for cloning: from the
@@ -677,25 +688,25 @@ class PPOExpert(PPO):
             return ((distribution.mode() - expert_actions) ** 2).sum(dim=-1).mean()
         return -distribution.log_prob(expert_actions).mean()
 
-    def _lean_bc_loss(self, observations: th.Tensor, expert_actions: th.Tensor) -> th.Tensor | None:
+    def _lean_bc_applies(self) -> bool:
         """
-        The cloning loss from the actor's output alone, without building a distribution object (the
-        supervised steps run it ``bc_steps`` times per update): the categorical cross-entropy, or the squared
-        error of the mode of SB3's diagonal Gaussian / the tanh-squashed Gaussian. ``None`` for other cases
-        (gSDE, other distributions, ``bc_loss="nll"`` on Box actions): ``_bc_loss_on`` takes the full path then.
+        Whether the cloning loss can be computed from the actor's output alone, without building a distribution
+        object (the supervised steps run it ``bc_steps`` times per update, the stacked pass once per minibatch):
+        the categorical cross-entropy, or the squared error of the mode of SB3's diagonal Gaussian / the
+        tanh-squashed Gaussian. Not for other cases (gSDE, other distributions, ``bc_loss="nll"`` on Box actions).
         """
-        policy = self.policy
-        dist = policy.action_dist
+        dist = self.policy.action_dist
         if isinstance(self.action_space, spaces.Discrete):
-            if not isinstance(dist, CategoricalDistribution):
-                return None
-        elif not (self.bc_loss == "mse" and isinstance(self.action_space, spaces.Box)):
-            return None
-        elif not isinstance(dist, TanhGaussianDistribution):
-            if type(dist) is not DiagGaussianDistribution or policy.squash_output:
-                return None
-        features = BasePolicy.extract_features(policy, observations, policy.pi_features_extractor)
-        out = policy.action_net(policy.mlp_extractor.forward_actor(features))
+            return isinstance(dist, CategoricalDistribution)
+        if not (self.bc_loss == "mse" and isinstance(self.action_space, spaces.Box)):
+            return False
+        return isinstance(dist, TanhGaussianDistribution) or (
+            type(dist) is DiagGaussianDistribution and not self.policy.squash_output
+        )
+
+    def _lean_bc_loss_from_output(self, out: th.Tensor, expert_actions: th.Tensor) -> th.Tensor:
+        """The lean cloning loss from the action net's output (see ``_lean_bc_applies``)."""
+        dist = self.policy.action_dist
         if isinstance(dist, CategoricalDistribution):
             return F.cross_entropy(out, expert_actions.long().flatten())
         if isinstance(dist, TanhGaussianDistribution):
@@ -704,6 +715,14 @@ class PPOExpert(PPO):
         else:
             mode = out
         return ((mode - expert_actions) ** 2).sum(dim=-1).mean()
+
+    def _lean_bc_loss(self, observations: th.Tensor, expert_actions: th.Tensor) -> th.Tensor | None:
+        """The lean cloning loss at ``observations`` (an actor pass), ``None`` where it does not apply."""
+        if not self._lean_bc_applies():
+            return None
+        policy = self.policy
+        features = BasePolicy.extract_features(policy, observations, policy.pi_features_extractor)
+        return self._lean_bc_loss_from_output(policy.action_net(policy.mlp_extractor.forward_actor(features)), expert_actions)
 
     def _train_bc(self, bc_coef: float) -> list[float]:
         """``bc_steps`` gradient steps on the cloning loss alone (the policy's parameters, its optimizer)."""
@@ -747,24 +766,35 @@ class PPOExpert(PPO):
         bc_losses = []  # PPOExpert
         bc_coef = self._bc_coef_now  # PPOExpert
         all_valid = self.rollout_buffer.all_valid  # PPOExpert
+        # PPOExpert: cloning minibatches from the aggregated dataset, one of bc_batch_size per PPO minibatch
+        aggregated = bc_coef > 0.0 and self._bc_data is not None and self._bc_data["size"] > 0
+        # (without bc_batch_size, each the size of its PPO minibatch): drawn once per epoch, sliced per minibatch
+        n_samples = self.rollout_buffer.buffer_size * self.rollout_buffer.n_envs
+        ppo_sizes = [min(self.batch_size, n_samples - start) for start in range(0, n_samples, self.batch_size)]
+        bc_ends = np.cumsum([self.bc_batch_size or size for size in ppo_sizes])
 
         continue_training = True
         # train for n_epochs epochs
         for epoch in range(self.n_epochs):
             approx_kl_divs = []
+            bc_epoch = None  # PPOExpert
             # Do a complete pass on the rollout buffer
-            for rollout_data in self.rollout_buffer.get(self.batch_size):
+            for minibatch, rollout_data in enumerate(self.rollout_buffer.get(self.batch_size)):  # PPOExpert: enumerate
                 actions = rollout_data.actions
                 if isinstance(self.action_space, spaces.Discrete):
                     # Convert discrete action from float to long
                     actions = rollout_data.actions.long().flatten()
 
-                distribution = bc_distribution = bc_obs = bc_actions = None
+                distribution = bc_loss = None
                 if bc_coef > 0.0:  # PPOExpert: one actor pass for the PPO loss and the cloning term
-                    if self._bc_data is not None and self._bc_data["size"] > 0:  # a minibatch of the aggregated dataset
-                        bc_obs, bc_actions = self._bc_sample(self.bc_batch_size or len(actions))
-                    values, log_prob, entropy, distribution, bc_distribution = self._evaluate_actions(
-                        rollout_data.observations, actions, bc_obs
+                    bc_obs = bc_actions = None
+                    if aggregated:  # this minibatch's share of the epoch's draw from the aggregated dataset
+                        if bc_epoch is None:  # after the buffer's permutation, as one draw per minibatch would be
+                            bc_epoch = self._bc_sample(int(bc_ends[-1]))
+                        batch = slice(int(bc_ends[minibatch - 1]) if minibatch else 0, int(bc_ends[minibatch]))
+                        bc_obs, bc_actions = bc_epoch[0][batch], bc_epoch[1][batch]
+                    values, log_prob, entropy, distribution, bc_loss = self._evaluate_actions(
+                        rollout_data.observations, actions, bc_obs, bc_actions
                     )
                 else:
                     values, log_prob, entropy = self.policy.evaluate_actions(rollout_data.observations, actions)
@@ -817,9 +847,7 @@ class PPOExpert(PPO):
                 loss = policy_loss + self.ent_coef * entropy_loss + self.vf_coef * value_loss
 
                 if bc_coef > 0.0:  # PPOExpert: behaviour cloning on the expert's actions
-                    if bc_obs is not None:
-                        bc_loss = self._bc_loss_on(bc_obs, bc_actions, bc_distribution)  # type: ignore[arg-type]
-                    else:
+                    if bc_loss is None:  # on the PPO minibatch's own states
                         bc_loss = self._bc_loss(rollout_data, distribution)
                     bc_losses.append(bc_loss.item())
                     loss = loss + bc_coef * bc_loss

@@ -356,27 +356,70 @@ def test_bc_batch_size_sets_the_aggregated_minibatch():
     env = DummyVecEnv([lambda: CountEnv(terminate_at=4)] * 2)
     expert = LinearVExpert(env.observation_space, env.action_space, action=0.8)
     model = PPOExpert("TanhMlpPolicy", env, expert=expert, bc_coef=1.0, bc_buffer_size=200, bc_batch_size=48, **TINY)
-    sizes, cloned = [], []
-    bc_sample, bc_loss_on = model._bc_sample, model._bc_loss_on
+    draws, passes = [], []
+    bc_sample, evaluate_actions = model._bc_sample, model._evaluate_actions
 
     def sample_spy(batch_size):
         obs, actions = bc_sample(batch_size)
-        sizes.append((len(obs), len(actions)))
+        draws.append((len(obs), len(actions)))
         return obs, actions
 
-    def loss_spy(obs, actions, distribution=None):
-        cloned.append((len(obs), distribution is not None and len(distribution.mode()) == len(obs)))
-        return bc_loss_on(obs, actions, distribution)
+    def evaluate_spy(obs, actions, bc_obs=None, bc_actions=None):
+        out = evaluate_actions(obs, actions, bc_obs, bc_actions)
+        passes.append((len(obs), len(bc_obs), len(bc_actions), out[-1] is not None))
+        return out
 
-    model._bc_sample, model._bc_loss_on = sample_spy, loss_spy
+    model._bc_sample, model._evaluate_actions = sample_spy, evaluate_spy
     model.learn(128)
-    # one aggregated minibatch of bc_batch_size per PPO minibatch, through the PPO minibatch's actor pass
-    assert sizes and set(sizes) == {(48, 48)}
-    assert len(sizes) == TINY["n_epochs"] * (128 // TINY["batch_size"])
-    assert set(cloned) == {(48, True)}
+    # one draw per epoch, then one aggregated minibatch of bc_batch_size per PPO minibatch, through its actor pass
+    n_minibatches = 128 // TINY["batch_size"]
+    assert draws == [(48 * n_minibatches, 48 * n_minibatches)] * TINY["n_epochs"]
+    assert passes == [(TINY["batch_size"], 48, 48, True)] * (TINY["n_epochs"] * n_minibatches)
     for bad in (0, 2.5):
         with pytest.raises(ValueError, match="bc_batch_size"):
             PPOExpert("TanhMlpPolicy", env, expert=expert, bc_batch_size=bad, **TINY)
+
+
+@pytest.mark.parametrize(
+    "policy, discrete, kwargs",
+    [
+        ("TanhMlpPolicy", False, {}),  # the lean path, shared features
+        ("TanhMlpPolicy", False, dict(policy_kwargs=dict(net_arch=[16], share_features_extractor=False))),
+        ("TanhMlpPolicy", False, dict(bc_loss="nll")),  # through a distribution
+        ("MlpPolicy", False, {}),  # SB3's diagonal Gaussian
+        ("MlpPolicy", True, {}),  # categorical
+    ],
+)
+def test_stacked_pass_equals_separate_passes(policy, discrete, kwargs):
+    """The one actor pass over (PPO minibatch, cloning minibatch): the same losses and gradients as PPO's
+    ``evaluate_actions`` on the minibatch plus a separate cloning pass."""
+    env = DummyVecEnv([lambda: CountEnv(terminate_at=4, discrete=discrete)] * 2)
+    expert = LinearVExpert(env.observation_space, env.action_space, action=1 if discrete else 0.5)
+    model = PPOExpert(policy, env, expert=expert, bc_coef=1.0, **{**TINY, **kwargs})
+    gen = th.Generator().manual_seed(0)
+    obs, bc_obs = th.rand(12, 1, generator=gen) * 4, th.rand(20, 1, generator=gen) * 4
+    if discrete:
+        actions, bc_actions = th.randint(0, 2, (12,), generator=gen), th.randint(0, 2, (20, 1), generator=gen).float()
+    else:
+        actions, bc_actions = th.rand(12, 1, generator=gen) * 1.8 - 0.9, th.rand(20, 1, generator=gen) * 1.8 - 0.9
+    params = list(model.policy.parameters())
+
+    def losses_and_grads(stacked):
+        model.policy.zero_grad()
+        if stacked:
+            values, log_prob, _, _, bc_loss = model._evaluate_actions(obs, actions, bc_obs, bc_actions)
+        else:
+            values, log_prob, _ = model.policy.evaluate_actions(obs, actions)
+            bc_loss = model._bc_loss_on(bc_obs, bc_actions)
+        terms = (values.pow(2).mean(), log_prob.mean(), bc_loss)
+        sum(terms).backward()
+        return [t.item() for t in terms], [th.zeros_like(p) if p.grad is None else p.grad.clone() for p in params]
+
+    (stacked_terms, stacked_grads), (separate_terms, separate_grads) = losses_and_grads(True), losses_and_grads(False)
+    np.testing.assert_allclose(stacked_terms, separate_terms, rtol=1e-5, atol=1e-7)
+    assert stacked_terms[2] > 0.0
+    for stacked_grad, separate_grad in zip(stacked_grads, separate_grads, strict=True):
+        th.testing.assert_close(stacked_grad, separate_grad, rtol=1e-5, atol=1e-7)
 
 
 def test_bc_steps_fit_the_expert_action_alone():
