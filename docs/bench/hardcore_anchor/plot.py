@@ -2,8 +2,10 @@
 hand-over) and PPO: evaluation curves (10 deterministic episodes per point) and training return, the hand-over marked.
 
 Run from the repository root: python docs/bench/hardcore_anchor/plot.py
+(``--this docs/bench/hardcore_anchor_4M`` plots the same entry's 4M runs against the same runs before it.)
 """
 
+import argparse
 import json
 from pathlib import Path
 
@@ -13,12 +15,15 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-HERE = Path(__file__).parent
-BEFORE = HERE.parent / "hardcore"  # the same command with the entry before (docs/bench/hardcore)
+parser = argparse.ArgumentParser(description=__doc__)
+parser.add_argument("--this", default=str(Path(__file__).parent), help="folder of the current entry's runs")
+args = parser.parse_args()
+HERE = Path(args.this)
+BEFORE = Path(__file__).parent.parent / "hardcore"  # the same command with the entry before (docs/bench/hardcore)
 RUNS = [  # label, folders (the first that has the run), run name, colour
     ("PPOExpert, cloning kept (this entry)", (HERE,), "ppo_expert_seed{}", "tab:blue"),
     ("PPOExpert, cloning faded with the hand-over", (BEFORE,), "ppo_expert_seed{}", "tab:orange"),
-    ("PPO, same hyperparameters", (BEFORE, HERE), "ppo_seed{}", "tab:green"),  # PPO ignores the expert keys
+    ("PPO, same hyperparameters", (BEFORE, HERE, Path(__file__).parent), "ppo_seed{}", "tab:green"),  # PPO ignores the expert keys
 ]
 expert = json.loads((HERE / "expert.json").read_text())
 
