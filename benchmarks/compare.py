@@ -119,11 +119,33 @@ def evaluate_expert(env_id: str, entry: dict[str, Any], n_episodes: int, eval_se
     return {"mean": mean, "std": std, "n_episodes": n_episodes}
 
 
+def init_paths(template: str, seed: int) -> tuple[Path, Path]:
+    """The saved model (``--save-models``' ``NAME.zip``) and its VecNormalize statistics for one seed."""
+    base = template.format(seed=seed).removesuffix(".zip")
+    return Path(base + ".zip"), Path(base + "_vecnormalize.pkl")
+
+
+def init_from(model, template: str, seed: int) -> None:
+    """Start ``model`` from a saved model of the same architecture: its weights, its optimizer's state and, where
+    the env is normalised, its VecNormalize statistics (the saved run's step counter and schedules are not carried
+    over: the new run counts its own steps from 0)."""
+    from sb3_aggrevated.experts import load_vec_normalize
+
+    zip_path, stats_path = init_paths(template, seed)
+    model.set_parameters(str(zip_path), exact_match=True, device="cpu")
+    vec_normalize = model.get_vec_normalize_env()
+    if vec_normalize is not None:
+        saved = load_vec_normalize(stats_path)
+        vec_normalize.obs_rms, vec_normalize.ret_rms = saved.obs_rms, saved.ret_rms
+
+
 def run_one(job: dict[str, Any]) -> dict[str, Any]:
     from stable_baselines3.common.callbacks import BaseCallback
 
     algo, env_id, seed, entry = job["algo"], job["env_id"], job["seed"], job["entry"]
     model, eval_env = build(algo, env_id, entry, seed, job["eval_seed"])
+    if job.get("init_from"):
+        init_from(model, job["init_from"], seed)
 
     class Evaluate(BaseCallback):
         """Evaluates every eval_freq env steps inside one learn() call (schedules see the whole budget)."""
@@ -168,6 +190,8 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
     if not callback.curve or callback.curve[-1][0] != model.num_timesteps:
         callback._evaluate()
     result = {"algo": algo, "env_id": env_id, "seed": seed, "curve": callback.curve, "fps": model.num_timesteps / train_time}
+    if job.get("init_from"):
+        result["init_from"] = str(init_paths(job["init_from"], seed)[0])
     if job.get("final_eval_episodes"):
         # the same episodes as the curve's points first, then more: one final reading with a smaller standard error
         mean, std = evaluate(model, eval_env, job["final_eval_episodes"], job["eval_seed"])
@@ -217,6 +241,11 @@ def report(
         *(
             [f"Curves evaluated from step {first} on (--eval-from): steps to a threshold count from there only."]
             if (first := min(int(r["curve"][0][0]) for r in results)) > 0
+            else []
+        ),
+        *(
+            [f"Runs started from saved models (--init-from): {', '.join(sorted(starts))}; steps count from there."]
+            if (starts := {r["init_from"] for r in results if r.get("init_from")})
             else []
         ),
         "",
@@ -314,6 +343,13 @@ def main() -> None:
         help="also evaluate the final models and the expert on this many episodes (0: no final evaluation)",
     )
     parser.add_argument("--save-models", action="store_true", help="save the final models (and VecNormalize) in OUT/models")
+    parser.add_argument(
+        "--init-from",
+        default=None,
+        help="start every run from a model saved by --save-models, as a path template with {seed} "
+        "(e.g. docs/bench/X/models/ppo_expert_seed{seed}): its weights, optimizer state and VecNormalize statistics; "
+        "the architecture must match",
+    )
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--out", required=True)
     parser.add_argument("--report-only", action="store_true", help="rebuild the report from OUT/runs")
@@ -324,9 +360,16 @@ def main() -> None:
             f"--eval-from {args.eval_from}: must be >= 0 and below --n-timesteps {args.n_timesteps} "
             "(0 evaluates from the start)."
         )
+    entry = load_entry(args.conf, args.env, args.params)
+    if args.init_from and not args.report_only:  # refused before anything is written or trained
+        for seed in args.seeds:
+            zip_path, stats_path = init_paths(args.init_from, seed)
+            if not zip_path.is_file():
+                parser.error(f"--init-from: no saved model {zip_path} for seed {seed} (save one with --save-models).")
+            if entry.get("normalize") and not stats_path.is_file():
+                parser.error(f"--init-from: {args.env} is normalised but {stats_path} is missing (saved with the model).")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    entry = load_entry(args.conf, args.env, args.params)
     expert_file = out / "expert.json"
     if args.report_only and expert_file.is_file():
         expert = json.loads(expert_file.read_text())
@@ -350,6 +393,7 @@ def main() -> None:
             eval_seed=args.eval_seed,
             final_eval_episodes=args.final_eval_episodes,
             save_model=args.save_models,
+            init_from=args.init_from,
             out=str(out),
         )
         for s in args.seeds

@@ -104,3 +104,35 @@ def test_compare_rejects_an_eval_from_outside_the_budget(tmp_path):
         )  # fmt: skip
         assert proc.returncode == 2 and "--eval-from" in proc.stderr and "below --n-timesteps 3072" in proc.stderr
         assert not (tmp_path / "out").exists()  # refused before anything is written or trained
+
+
+def test_compare_init_from_starts_where_a_saved_run_ended(tmp_path):
+    # a PPOExpert run saved with --save-models, continued as plain PPO (the phase after the cloning anchor is gone)
+    first, second = tmp_path / "first", tmp_path / "second"
+    common = ["--env", "Pendulum-v1", "--seeds", "1", "--eval-freq", "1024", "--eval-episodes", "1", "--n-jobs", "1"]
+    _run([str(BENCHMARKS / "compare.py"), *common, "--algos", "ppo_expert", "--n-timesteps", "2048", "--save-models",
+          "--out", str(first)], tmp_path)  # fmt: skip
+    template = str(first / "models" / "ppo_expert_seed{seed}")
+    _run([str(BENCHMARKS / "compare.py"), *common, "--algos", "ppo", "--n-timesteps", "1024", "--init-from", template,
+          "--out", str(second)], tmp_path)  # fmt: skip
+    saved = json.loads((first / "runs" / "ppo_expert_seed1.json").read_text())["curve"]
+    started = json.loads((second / "runs" / "ppo_seed1.json").read_text())
+    # the same weights on the same evaluation episodes: the new run's point at 0 is the saved run's last point
+    assert started["curve"][0] == [0, saved[-1][1], saved[-1][2]]
+    assert [point[0] for point in started["curve"]] == [0, 1024]
+    assert started["init_from"] == str(first / "models" / "ppo_expert_seed1.zip")
+    assert "Runs started from saved models (--init-from)" in (second / "results.md").read_text()
+
+
+def test_compare_init_from_refuses_a_missing_model(tmp_path):
+    proc = subprocess.run(
+        [
+            sys.executable, str(BENCHMARKS / "compare.py"), "--env", "Pendulum-v1", "--seeds", "1", "2",
+            "--n-timesteps", "1024", "--eval-freq", "1024", "--init-from", str(tmp_path / "none_seed{seed}"),
+            "--out", str(tmp_path / "out"),
+        ],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 2 and "--init-from: no saved model" in proc.stderr and "none_seed1.zip" in proc.stderr
+    assert "--save-models" in proc.stderr
+    assert not (tmp_path / "out").exists()  # refused before anything is written or trained

@@ -23,7 +23,8 @@ BEFORE = Path(__file__).parent.parent / "hardcore"  # the same command with the 
 RUNS = [  # label, folders (the first that has the run), run name, colour
     ("PPOExpert, cloning kept (this entry)", (HERE,), "ppo_expert_seed{}", "tab:blue"),
     ("PPOExpert, cloning faded with the hand-over", (BEFORE,), "ppo_expert_seed{}", "tab:orange"),
-    ("PPO, same hyperparameters", (BEFORE, HERE, Path(__file__).parent), "ppo_seed{}", "tab:green"),  # PPO ignores the expert keys
+    # PPO ignores the expert keys: its runs in the folder before stand for every entry
+    ("PPO, same hyperparameters", (BEFORE, HERE, Path(__file__).parent), "ppo_seed{}", "tab:green"),
 ]
 expert = json.loads((HERE / "expert.json").read_text())
 
