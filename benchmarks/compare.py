@@ -125,10 +125,10 @@ def init_paths(template: str, seed: int) -> tuple[Path, Path]:
     return Path(base + ".zip"), Path(base + "_vecnormalize.pkl")
 
 
-def init_from(model, template: str, seed: int) -> None:
+def init_from(model, template: str, seed: int) -> Path:
     """Start ``model`` from a saved model of the same architecture: its weights, its optimizer's state and, where
     the env is normalised, its VecNormalize statistics (the saved run's step counter and schedules are not carried
-    over: the new run counts its own steps from 0)."""
+    over: the new run counts its own steps from 0). Returns the model file read."""
     from sb3_aggrevated.experts import load_vec_normalize
 
     zip_path, stats_path = init_paths(template, seed)
@@ -137,6 +137,7 @@ def init_from(model, template: str, seed: int) -> None:
     if vec_normalize is not None:
         saved = load_vec_normalize(stats_path)
         vec_normalize.obs_rms, vec_normalize.ret_rms = saved.obs_rms, saved.ret_rms
+    return zip_path
 
 
 def run_one(job: dict[str, Any]) -> dict[str, Any]:
@@ -144,8 +145,7 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
 
     algo, env_id, seed, entry = job["algo"], job["env_id"], job["seed"], job["entry"]
     model, eval_env = build(algo, env_id, entry, seed, job["eval_seed"])
-    if job.get("init_from"):
-        init_from(model, job["init_from"], seed)
+    started_from = init_from(model, job["init_from"], seed) if job.get("init_from") else None
 
     class Evaluate(BaseCallback):
         """Evaluates every eval_freq env steps inside one learn() call (schedules see the whole budget)."""
@@ -190,8 +190,8 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
     if not callback.curve or callback.curve[-1][0] != model.num_timesteps:
         callback._evaluate()
     result = {"algo": algo, "env_id": env_id, "seed": seed, "curve": callback.curve, "fps": model.num_timesteps / train_time}
-    if job.get("init_from"):
-        result["init_from"] = str(init_paths(job["init_from"], seed)[0])
+    if started_from is not None:
+        result["init_from"] = str(started_from)
     if job.get("final_eval_episodes"):
         # the same episodes as the curve's points first, then more: one final reading with a smaller standard error
         mean, std = evaluate(model, eval_env, job["final_eval_episodes"], job["eval_seed"])

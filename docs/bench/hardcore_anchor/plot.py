@@ -2,7 +2,7 @@
 hand-over) and PPO: evaluation curves (10 deterministic episodes per point) and training return, the hand-over marked.
 
 Run from the repository root: python docs/bench/hardcore_anchor/plot.py
-(``--this docs/bench/hardcore_anchor_4M`` plots the same entry's 4M runs against the same runs before it.)
+(``--this docs/bench/hardcore_anchor_5M`` plots the same entry's 5M runs against the same runs before it.)
 """
 
 import argparse
