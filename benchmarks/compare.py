@@ -119,10 +119,15 @@ def evaluate_expert(env_id: str, entry: dict[str, Any], n_episodes: int, eval_se
     return {"mean": mean, "std": std, "n_episodes": n_episodes}
 
 
-def init_paths(template: str, seed: int) -> tuple[Path, Path]:
-    """The saved model (``--save-models``' ``NAME.zip``) and its VecNormalize statistics for one seed."""
-    base = template.format(seed=seed).removesuffix(".zip")
+def model_files(base: str | Path) -> tuple[Path, Path]:
+    """The files ``--save-models`` writes for one run: ``BASE.zip`` and its VecNormalize statistics."""
+    base = str(base).removesuffix(".zip")
     return Path(base + ".zip"), Path(base + "_vecnormalize.pkl")
+
+
+def init_paths(template: str, seed: int) -> tuple[Path, Path]:
+    """The saved model and its VecNormalize statistics that ``--init-from TEMPLATE`` reads for one seed."""
+    return model_files(template.format(seed=seed))
 
 
 def init_from(model, template: str, seed: int) -> Path:
@@ -199,10 +204,11 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
     if job.get("save_model"):
         models = Path(job["out"], "models")
         models.mkdir(parents=True, exist_ok=True)
-        model.save(models / f"{algo}_seed{seed}")
+        zip_path, stats_path = model_files(models / f"{algo}_seed{seed}")
+        model.save(zip_path)
         vec_normalize = model.get_vec_normalize_env()
         if vec_normalize is not None:
-            vec_normalize.save(str(models / f"{algo}_seed{seed}_vecnormalize.pkl"))
+            vec_normalize.save(str(stats_path))
     Path(job["out"], "runs").mkdir(parents=True, exist_ok=True)
     Path(job["out"], "runs", f"{algo}_seed{seed}.json").write_text(json.dumps(result))
     return result

@@ -1,5 +1,5 @@
 """The final 5M models and the expert on 200 more evaluation episodes (seed 300000, never used for training, tuning or
-the curves), for a reading of "the expert's mean" with a standard error of about 8 instead of 17.
+the curves), for a reading of "the expert's mean" with a standard error of about 9 instead of 17.
 
 Run from the repository root with SB3_AGGREVATED_EXPERTS set: python docs/bench/hardcore_anchor_5M/evaluate_more.py
 """
