@@ -14,7 +14,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.distributions import CategoricalDistribution, DiagGaussianDistribution
 from stable_baselines3.common.policies import ActorCriticPolicy, BasePolicy
 from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
-from stable_baselines3.common.utils import explained_variance, obs_as_tensor
+from stable_baselines3.common.utils import explained_variance, obs_as_tensor, update_learning_rate
 from stable_baselines3.common.vec_env import VecEnv
 from torch.nn import functional as F
 
@@ -122,6 +122,9 @@ class PPOExpert(PPO):
         ``bc_coef`` (0 after the hand-over by default).
     :param bc_follows_handover: multiply ``bc_coef`` by the hand-over weight, so that cloning fades out with
         the expert's advantage and the learner is free to improve past the expert
+    :param handover_lr_factor: multiply the learning rate (of PPO's updates and of the cloning steps) by
+        ``w + (1 - w) * handover_lr_factor``, ``w`` the hand-over weight: 1 keeps SB3's ``learning_rate``; below 1,
+        the PPO phase takes smaller steps from the hand-over on (without an expert the factor is 1)
     :param log_std_from_expert: start the learner's (state-independent) log standard deviation at the expert's
         (SB3 PPO, A2C or TRPO experts with a Box action space; for ``"TanhMlpPolicy"`` the pre-tanh noise of the
         same width in the policy's [-1, 1] units) instead of ``log_std_init``, so that the learner's own roll-in
@@ -178,6 +181,7 @@ class PPOExpert(PPO):
         bc_buffer_size: int = 0,
         bc_batch_size: int | None = None,
         bc_steps: int = 0,
+        handover_lr_factor: float = 1.0,
         log_std_from_expert: bool = False,
         expert_kwargs: dict[str, Any] | None = None,
         stats_window_size: int = 100,
@@ -240,6 +244,7 @@ class PPOExpert(PPO):
         self.bc_buffer_size = bc_buffer_size
         self.bc_batch_size = bc_batch_size
         self.bc_steps = bc_steps
+        self.handover_lr_factor = handover_lr_factor
         self.log_std_from_expert = log_std_from_expert
         self._bc_data: dict[str, Any] | None = None  # DAgger's aggregated dataset (not saved with the model)
         self.expert_kwargs = expert_kwargs or {}
@@ -248,6 +253,7 @@ class PPOExpert(PPO):
         self._expert_rng: np.random.Generator | None = None
         self._episode_expert: np.ndarray | None = None
         self._bc_coef_now = 0.0
+        self._handover_weight_now = 1.0
 
         if _init_setup_model:
             self._setup_model()
@@ -306,6 +312,11 @@ class PPOExpert(PPO):
             raise ValueError(f"bc_steps must be an integer >= 0, got {self.bc_steps!r}.")
         if self.bc_loss not in BC_LOSSES:
             raise ValueError(f"bc_loss must be one of {BC_LOSSES}, got {self.bc_loss!r}.")
+        factor = self.handover_lr_factor
+        if not isinstance(factor, (int, float)) or isinstance(factor, bool) or not 0.0 < factor < float("inf"):
+            raise ValueError(
+                f"handover_lr_factor must be a finite number > 0 (1: SB3's learning rate throughout), got {factor!r}."
+            )
         if self.mixing not in MIXING_MODES:
             raise ValueError(f"mixing must be one of {MIXING_MODES}, got {self.mixing!r}.")
         self._beta_fn = make_rollout_schedule(
@@ -527,6 +538,7 @@ class PPOExpert(PPO):
         """Replace the policy-gradient advantages by the hand-over blend, batched over the whole buffer."""
         n = self._n_rollouts
         weight = self._handover_fn(n) if self.expert is not None else 0.0
+        self._handover_weight_now = weight
         self._bc_coef_now = self._bc_coef_fn(n) if self.expert is not None else 0.0
         if self.bc_follows_handover:
             self._bc_coef_now *= weight
@@ -740,6 +752,18 @@ class PPOExpert(PPO):
             self.policy.optimizer.step()
             losses.append(loss.detach())
         return th.stack(losses).tolist() if losses else []
+
+    def _update_learning_rate(self, optimizers: list[th.optim.Optimizer] | th.optim.Optimizer) -> None:
+        """SB3's learning rate, times the hand-over factor (``handover_lr_factor``) of the current rollout."""
+        if self.expert is None or self.handover_lr_factor == 1.0:
+            super()._update_learning_rate(optimizers)
+            return
+        weight = self._handover_weight_now
+        factor = weight + (1.0 - weight) * self.handover_lr_factor
+        learning_rate = self.lr_schedule(self._current_progress_remaining) * factor
+        self.logger.record("train/learning_rate", learning_rate)
+        for optimizer in optimizers if isinstance(optimizers, list) else [optimizers]:
+            update_learning_rate(optimizer, learning_rate)
 
     def train(self) -> None:
         """

@@ -208,6 +208,37 @@ def test_schedules_advance_per_rollout_and_log():
     assert model._n_rollouts == 4
 
 
+def test_handover_lr_factor_scales_the_learning_rate_with_the_handover(tmp_path):
+    env = DummyVecEnv([lambda: CountEnv(terminate_at=4)] * 2)
+    expert = QuadraticQExpert(env.observation_space, env.action_space)
+    spy = RolloutEndRecorder(lambda model: model.policy.optimizer.param_groups[0]["lr"])
+    model = PPOExpert(
+        "MlpPolicy",
+        env,
+        expert=expert,
+        learning_rate=1e-3,
+        handover_start=1,
+        handover_rollouts=2,
+        handover_lr_factor=0.2,
+        bc_coef=1.0,
+        bc_steps=1,
+        **TINY,
+    )
+    model.learn(64 * 2 * 5, callback=spy)
+    # read at the end of each rollout: the rate of the update before it (the first one: the optimizer's initial rate)
+    # hand-over weights 1, 1, 0.5, 0, 0 -> factors 1, 1, 0.6, 0.2, 0.2
+    assert spy.values == pytest.approx([1e-3, 1e-3, 1e-3, 0.6e-3, 0.2e-3])
+    assert model.logger.name_to_value["train/learning_rate"] == pytest.approx(0.2e-3)
+    model.save(tmp_path / "model")
+    loaded = PPOExpert.load(tmp_path / "model", env=env, expert=expert)
+    assert loaded.handover_lr_factor == 0.2
+    loaded.learn(64 * 2, reset_num_timesteps=False)
+    assert loaded.policy.optimizer.param_groups[0]["lr"] == pytest.approx(0.2e-3)
+    # plain PPO (no expert) keeps SB3's rate whatever the factor
+    plain = PPOExpert("MlpPolicy", env, expert=None, learning_rate=1e-3, handover_lr_factor=0.2, **TINY).learn(64 * 2 * 2)
+    assert plain.policy.optimizer.param_groups[0]["lr"] == pytest.approx(1e-3)
+
+
 @pytest.mark.parametrize(
     "kwargs, expected",
     [
@@ -269,6 +300,8 @@ def test_bc_term_pulls_towards_expert_action():
         (dict(bc_coef=1.0, bc_schedule="cosine"), ValueError, "Unknown schedule name 'cosine' for bc_coef"),
         (dict(bc_coef=1.0, bc_schedule="linear"), ValueError, "bc_coef: a 'linear' schedule needs its length"),
         (dict(handover_rollouts=0), ValueError, "handover_rollouts"),
+        (dict(handover_lr_factor=0.0), ValueError, "handover_lr_factor must be a finite number > 0"),
+        (dict(handover_lr_factor=float("nan")), ValueError, "handover_lr_factor must be a finite number > 0"),
         (dict(expert="/nonexistent/sac/Pendulum-v1_1"), FileNotFoundError, "No expert found for '/nonexistent"),
     ],
 )
