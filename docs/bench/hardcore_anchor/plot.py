@@ -2,7 +2,9 @@
 hand-over) and PPO: evaluation curves (10 deterministic episodes per point) and training return, the hand-over marked.
 
 Run from the repository root: python docs/bench/hardcore_anchor/plot.py
-(``--this docs/bench/hardcore_anchor_5M`` plots the same entry's 5M runs against the same runs before it.)
+(``--this docs/bench/hardcore_anchor_5M`` plots the same entry's 5M runs against the same runs before it;
+``--this docs/bench/hardcore_lr_factor --before docs/bench/hardcore_anchor_5M --this-label ... --before-label ...``
+plots the entry after it against this one.)
 """
 
 import argparse
@@ -17,14 +19,18 @@ import pandas as pd  # noqa: E402
 
 parser = argparse.ArgumentParser(description=__doc__)
 parser.add_argument("--this", default=str(Path(__file__).parent), help="folder of the current entry's runs")
+# the same command with the entry before (default: docs/bench/hardcore)
+parser.add_argument("--before", default=str(Path(__file__).parent.parent / "hardcore"), help="folder of the entry before")
+parser.add_argument("--this-label", default="PPOExpert, cloning kept (this entry)")
+parser.add_argument("--before-label", default="PPOExpert, cloning faded with the hand-over")
 args = parser.parse_args()
 HERE = Path(args.this)
-BEFORE = Path(__file__).parent.parent / "hardcore"  # the same command with the entry before (docs/bench/hardcore)
+BEFORE = Path(args.before)
+PPO_RUNS = Path(__file__).parent.parent / "hardcore"  # PPO ignores the expert keys: these runs stand for every entry
 RUNS = [  # label, folders (the first that has the run), run name, colour
-    ("PPOExpert, cloning kept (this entry)", (HERE,), "ppo_expert_seed{}", "tab:blue"),
-    ("PPOExpert, cloning faded with the hand-over", (BEFORE,), "ppo_expert_seed{}", "tab:orange"),
-    # PPO ignores the expert keys: its runs in the folder before stand for every entry
-    ("PPO, same hyperparameters", (BEFORE, HERE, Path(__file__).parent), "ppo_seed{}", "tab:green"),
+    (args.this_label, (HERE,), "ppo_expert_seed{}", "tab:blue"),
+    (args.before_label, (BEFORE,), "ppo_expert_seed{}", "tab:orange"),
+    ("PPO, same hyperparameters", (PPO_RUNS, HERE, Path(__file__).parent), "ppo_seed{}", "tab:green"),
 ]
 expert = json.loads((HERE / "expert.json").read_text())
 
