@@ -1,4 +1,5 @@
-"""Seed-7 tuning runs of handover_lr_factor against the entry: evaluation points and training return.
+"""Seed-7 tuning runs after the hand-over against the entry: handover_lr_factor (this folder) and no hand-over at all
+(../hardcore_no_handover_seed7/); evaluation points and training return.
 
 Run from the repository root: python docs/bench/tried/hardcore_lr_factor_seed7/plot.py
 """
@@ -18,11 +19,13 @@ RUNS = {
     "entry (learning rate 2.5e-4 throughout)": ENTRY,
     "handover_lr_factor 0.2, cloning anchor kept": HERE / "anchor",
     "handover_lr_factor 0.2, cloning fades with the hand-over": HERE / "no_anchor",
+    "no hand-over (expert's advantage throughout), cloning anchor kept": HERE.parent / "hardcore_no_handover_seed7" / "anchor",
+    "no hand-over, cloning fades over rollouts 0-180": HERE.parent / "hardcore_no_handover_seed7" / "bc180",
 }
 HANDOVER = (60 * 8192 / 1e6, 180 * 8192 / 1e6)
 
-fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 8), sharex=True)
-for color, (label, folder) in zip(("C0", "C1", "C2"), RUNS.items()):
+fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 9), sharex=True)
+for color, (label, folder) in zip(("C0", "C1", "C2", "C3", "C4"), RUNS.items(), strict=True):
     if not (folder / "runs" / "ppo_expert_seed7.json").exists():
         continue
     curve = json.loads((folder / "runs" / "ppo_expert_seed7.json").read_text())["curve"]
