@@ -4,7 +4,9 @@ alternate (PPO, PPOExpert, then each PPOExpert variant, ``--repeats`` times over
 machine load on average. The report gives the median frames per second of each, by the wall clock and by the
 process's CPU time (every run is single-threaded: one torch thread, the envs in the process), and their ratios to
 PPO's. On a shared machine the CPU-time figure is the steadier one: it leaves out the time the process waited for
-a core. No profiler, no evaluation.
+a core. A third figure takes the envs' own CPU time out (their ``step_wait`` and ``reset``, timed below VecNormalize):
+what a step costs the algorithm itself, independent of how costly the states its policy reaches are to simulate. No
+profiler, no evaluation.
 
 A variant is PPOExpert with some keys overridden (``--variants "bc_steps=0"``): it splits PPOExpert's cost into
 the expert's own overhead (roll-in queries, advantages, bookkeeping) and the extra learning the entry asks for
@@ -29,14 +31,51 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from compare import build, load_entry  # noqa: E402
+from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper  # noqa: E402
+from stable_baselines3.common.vec_env.base_vec_env import VecEnvObs, VecEnvStepReturn  # noqa: E402
 
 
-def run(algo: str, env_id: str, entry: dict, n_timesteps: int, seed: int) -> tuple[float, float]:
-    """Frames per wall-clock second and per CPU second of one ``learn(n_timesteps)`` call (model building excluded)."""
+class EnvTimer(VecEnvWrapper):
+    """Adds up the CPU seconds the envs themselves take (``step_wait``, with its automatic resets, and ``reset``)."""
+
+    def __init__(self, venv: VecEnv) -> None:
+        super().__init__(venv)
+        self.seconds = 0.0
+
+    def reset(self) -> VecEnvObs:
+        start = time.process_time()
+        obs = self.venv.reset()
+        self.seconds += time.process_time() - start
+        return obs
+
+    def step_wait(self) -> VecEnvStepReturn:
+        start = time.process_time()
+        out = self.venv.step_wait()
+        self.seconds += time.process_time() - start
+        return out
+
+
+def time_envs(model) -> EnvTimer:
+    """Wrap the innermost VecEnv of ``model.env`` (below VecNormalize: the algorithm's own work stays outside)."""
+    outer = model.env
+    if not isinstance(outer, VecEnvWrapper):
+        model.env = timer = EnvTimer(outer)
+        return timer
+    while isinstance(outer.venv, VecEnvWrapper):
+        outer = outer.venv
+    outer.venv = timer = EnvTimer(outer.venv)
+    return timer
+
+
+def run(algo: str, env_id: str, entry: dict, n_timesteps: int, seed: int) -> tuple[float, float, float]:
+    """Frames per wall-clock second, per CPU second, and per CPU second left to the algorithm (the envs' own CPU time
+    taken out) of one ``learn(n_timesteps)`` call (model building excluded)."""
     model, _ = build(algo, env_id, entry, seed)
+    timer = time_envs(model)
     wall, cpu = time.perf_counter(), time.process_time()
     model.learn(n_timesteps)
-    return model.num_timesteps / (time.perf_counter() - wall), model.num_timesteps / (time.process_time() - cpu)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return model.num_timesteps / wall, model.num_timesteps / cpu, model.num_timesteps / (cpu - timer.seconds)
 
 
 def main() -> None:
@@ -61,14 +100,20 @@ def main() -> None:
         run(algo, args.env, conf, 1, args.seed)
     fps: dict[str, list[float]] = {label: [] for _, label, _ in runs}
     cpu_fps: dict[str, list[float]] = {label: [] for _, label, _ in runs}
+    algo_fps: dict[str, list[float]] = {label: [] for _, label, _ in runs}
     for repeat in range(args.repeats):
         for algo, label, conf in runs:
-            wall, cpu = run(algo, args.env, conf, args.n_timesteps, args.seed)
+            wall, cpu, own = run(algo, args.env, conf, args.n_timesteps, args.seed)
             fps[label].append(wall)
             cpu_fps[label].append(cpu)
-            print(f"[repeat {repeat + 1}] {label}: {wall:.0f} fps, {cpu:.0f} per CPU second", flush=True)
+            algo_fps[label].append(own)
+            print(
+                f"[repeat {repeat + 1}] {label}: {wall:.0f} fps, {cpu:.0f} per CPU second, "
+                f"{own:.0f} per CPU second without the envs' own time",
+                flush=True,
+            )
 
-    ppo, ppo_cpu = statistics.median(fps["PPO"]), statistics.median(cpu_fps["PPO"])
+    ppo, ppo_cpu, ppo_own = (statistics.median(values["PPO"]) for values in (fps, cpu_fps, algo_fps))
     command = "python benchmarks/fps.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     lines = [
         f"# Frames per second, {args.env}",
@@ -78,15 +123,23 @@ def main() -> None:
         f"{args.n_timesteps} steps per run from a fresh model (seed {args.seed}), the runs alternating in one process, "
         f"{args.repeats} times over; median over the repeats.",
         "",
-        "| algorithm | fps (median) | fps (each repeat) | / PPO | per CPU second (median) | (each repeat) | / PPO |",
-        "|---|---|---|---|---|---|---|",
+        "The last columns take the CPU time of the envs themselves (their step and reset, below VecNormalize) out: the "
+        "algorithm's own cost per step, which does not depend on how costly the states its policy visits are to "
+        "simulate (a LunarLander that lands and hovers costs Box2D far more per step than one that crashes at once).",
+        "",
+        "| algorithm | fps (median) | fps (each repeat) | / PPO | per CPU second (median) | (each repeat) | / PPO "
+        "| without the envs' time (median) | (each repeat) | / PPO |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for _, label, _ in runs:
         median, median_cpu = statistics.median(fps[label]), statistics.median(cpu_fps[label])
         each = ", ".join(f"{value:.0f}" for value in fps[label])
         each_cpu = ", ".join(f"{value:.0f}" for value in cpu_fps[label])
+        median_own = statistics.median(algo_fps[label])
+        each_own = ", ".join(f"{value:.0f}" for value in algo_fps[label])
         wall_cells = f"{median:.0f} | {each} | {median / ppo:.2f}"
-        lines.append(f"| {label} | {wall_cells} | {median_cpu:.0f} | {each_cpu} | {median_cpu / ppo_cpu:.2f} |")
+        cpu_cells = f"{median_cpu:.0f} | {each_cpu} | {median_cpu / ppo_cpu:.2f}"
+        lines.append(f"| {label} | {wall_cells} | {cpu_cells} | {median_own:.0f} | {each_own} | {median_own / ppo_own:.2f} |")
     text = "\n".join(lines) + "\n"
     print(text)
     if args.out:

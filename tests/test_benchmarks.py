@@ -65,11 +65,32 @@ def test_fps_table_has_every_run_and_its_ratio(tmp_path):
     assert [row.split(" | ")[0] for row in rows] == ["| PPO", "| PPOExpert (the entry)", "| PPOExpert, bc_steps=0"]
     for row in rows:
         cells = [cell.strip() for cell in row.strip("|").split("|")]
-        assert len(cells) == 7
-        for median, each, ratio in (cells[1:4], cells[4:7]):  # wall clock, CPU time
+        assert len(cells) == 10
+        for median, each, ratio in (cells[1:4], cells[4:7], cells[7:10]):  # wall clock, CPU time, without the envs
             assert float(median) > 0 and len(each.split(",")) == 2 and float(ratio) > 0
             if row.startswith("| PPO |"):
                 assert ratio == "1.00"  # PPO against itself
+        assert float(cells[7]) > float(cells[4])  # taking the envs' time out leaves fewer seconds per step
+
+
+def test_fps_env_timer_sits_below_vec_normalize_and_counts_the_envs_time():
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        from fps import EnvTimer, time_envs
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.env_util import make_vec_env
+    from stable_baselines3.common.vec_env import VecNormalize
+
+    normalized = VecNormalize(make_vec_env("Pendulum-v1", n_envs=2, seed=0))
+    model = PPO("MlpPolicy", normalized, n_steps=32, batch_size=32, n_epochs=1, policy_kwargs=dict(net_arch=[8]))
+    timer = time_envs(model)
+    assert model.env is normalized and normalized.venv is timer  # VecNormalize's work stays the algorithm's
+    model.learn(64)
+    assert timer.seconds > 0.0 and timer.num_envs == 2
+    plain = PPO("MlpPolicy", make_vec_env("Pendulum-v1", n_envs=1, seed=0), n_steps=32, batch_size=32, n_epochs=1)
+    assert isinstance(time_envs(plain), EnvTimer) and isinstance(plain.env, EnvTimer)
 
 
 def test_compare_eval_from_extends_a_curve_without_changing_training(tmp_path):
