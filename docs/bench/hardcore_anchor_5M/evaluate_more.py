@@ -2,14 +2,19 @@
 the curves), for a reading of "the expert's mean" with a standard error of about 9 instead of 17.
 
 Run from the repository root with SB3_AGGREVATED_EXPERTS set: python docs/bench/hardcore_anchor_5M/evaluate_more.py
+(``--runs docs/bench/hardcore_lr_factor`` evaluates that folder's final models the same way, into its own
+``evaluate_more.json``.)
 """
 
+import argparse
 import json
 import sys
 from pathlib import Path
 
-HERE = Path(__file__).parent
-sys.path.insert(0, str(HERE.parent.parent.parent / "benchmarks"))
+parser = argparse.ArgumentParser(description=__doc__)
+parser.add_argument("--runs", default=str(Path(__file__).parent), help="folder whose models/ to evaluate")
+HERE = Path(parser.parse_args().runs)
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent.parent / "benchmarks"))
 from compare import build, evaluate, evaluate_expert, init_from, load_entry  # noqa: E402
 
 ENV, EPISODES, SEED = "BipedalWalkerHardcore-v3", 200, 300_000
