@@ -113,7 +113,8 @@ def main() -> None:
                 flush=True,
             )
 
-    ppo, ppo_cpu, ppo_own = (statistics.median(values["PPO"]) for values in (fps, cpu_fps, algo_fps))
+    columns = (fps, cpu_fps, algo_fps)  # by the clock, per CPU second, per CPU second without the envs' time
+    ppo_medians = [statistics.median(column["PPO"]) for column in columns]
     command = "python benchmarks/fps.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     lines = [
         f"# Frames per second, {args.env}",
@@ -132,14 +133,12 @@ def main() -> None:
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for _, label, _ in runs:
-        median, median_cpu = statistics.median(fps[label]), statistics.median(cpu_fps[label])
-        each = ", ".join(f"{value:.0f}" for value in fps[label])
-        each_cpu = ", ".join(f"{value:.0f}" for value in cpu_fps[label])
-        median_own = statistics.median(algo_fps[label])
-        each_own = ", ".join(f"{value:.0f}" for value in algo_fps[label])
-        wall_cells = f"{median:.0f} | {each} | {median / ppo:.2f}"
-        cpu_cells = f"{median_cpu:.0f} | {each_cpu} | {median_cpu / ppo_cpu:.2f}"
-        lines.append(f"| {label} | {wall_cells} | {cpu_cells} | {median_own:.0f} | {each_own} | {median_own / ppo_own:.2f} |")
+        cells = []
+        for column, ppo_median in zip(columns, ppo_medians, strict=True):  # median, each repeat, ratio to PPO's
+            median = statistics.median(column[label])
+            each = ", ".join(f"{value:.0f}" for value in column[label])
+            cells.append(f"{median:.0f} | {each} | {median / ppo_median:.2f}")
+        lines.append(f"| {label} | {' | '.join(cells)} |")
     text = "\n".join(lines) + "\n"
     print(text)
     if args.out:
