@@ -145,12 +145,46 @@ def init_from(model, template: str, seed: int) -> Path:
     return zip_path
 
 
+def saved_run(zip_path: Path) -> dict[str, Any]:
+    """What ``--resume-from`` needs to know of a saved model before anything runs: its step count and whether
+    PPOExpert saved it (its rollout counter is in the file)."""
+    from stable_baselines3.common.save_util import load_from_zip_file
+
+    data, _, _ = load_from_zip_file(zip_path, load_data=True, device="cpu")
+    assert data is not None
+    return {"num_timesteps": int(data.get("num_timesteps", 0)), "ppo_expert": "_n_rollouts" in data}
+
+
+def resume_from(model, template: str, seed: int, entry: dict[str, Any]):
+    """Continue a run saved by ``--save-models`` on ``model``'s env: the saved model whole (weights, optimizer state,
+    hyperparameters, step count, and PPOExpert's rollout counter, so its schedules go on where they were) with its
+    VecNormalize statistics. Not saved, so not carried over: PPOExpert's aggregated cloning dataset (it refills from
+    the next rollouts) and the random generators of numpy and torch. Returns the loaded model and the file read."""
+    from sb3_aggrevated import PPOExpert
+    from sb3_aggrevated.experts import load_vec_normalize
+
+    zip_path, stats_path = init_paths(template, seed)
+    expert = {}
+    if isinstance(model, PPOExpert):
+        expert = {"expert": entry["expert"], "expert_kwargs": entry.get("expert_kwargs") or {}}
+    loaded = type(model).load(zip_path, env=model.get_env(), device="cpu", **expert)
+    vec_normalize = loaded.get_vec_normalize_env()
+    if vec_normalize is not None:
+        saved = load_vec_normalize(stats_path)
+        vec_normalize.obs_rms, vec_normalize.ret_rms = saved.obs_rms, saved.ret_rms
+    return loaded, zip_path
+
+
 def run_one(job: dict[str, Any]) -> dict[str, Any]:
     from stable_baselines3.common.callbacks import BaseCallback
 
     algo, env_id, seed, entry = job["algo"], job["env_id"], job["seed"], job["entry"]
     model, eval_env = build(algo, env_id, entry, seed, job["eval_seed"])
     started_from = init_from(model, job["init_from"], seed) if job.get("init_from") else None
+    resumed_from = None
+    if job.get("resume_from"):
+        model, resumed_from = resume_from(model, job["resume_from"], seed, entry)
+    start_steps = model.num_timesteps
 
     class Evaluate(BaseCallback):
         """Evaluates every eval_freq env steps inside one learn() call (schedules see the whole budget)."""
@@ -170,6 +204,8 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
             print(f"[{algo} seed {seed}] {self.model.num_timesteps} steps: {mean:.1f} +- {std:.1f}", flush=True)
 
         def _on_training_start(self) -> None:
+            # a resumed run: its first point is the saved model, the next ones on the grid above its step count
+            self.next_eval = max(self.next_eval, (self.model.num_timesteps // job["eval_freq"] + 1) * job["eval_freq"])
             if not job.get("eval_from"):
                 self._evaluate()
 
@@ -190,13 +226,17 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
     model.set_logger(configure(str(Path(job["out"], "logs", f"{algo}_seed{seed}")), ["csv"]))
     callback = Evaluate()
     start = time.perf_counter()
-    model.learn(job["n_timesteps"], callback=callback)
+    # a resumed run trains up to --n-timesteps in all, its step count going on from the saved one
+    model.learn(job["n_timesteps"] - start_steps, callback=callback, reset_num_timesteps=resumed_from is None)
     train_time = time.perf_counter() - start - callback.eval_time
     if not callback.curve or callback.curve[-1][0] != model.num_timesteps:
         callback._evaluate()
-    result = {"algo": algo, "env_id": env_id, "seed": seed, "curve": callback.curve, "fps": model.num_timesteps / train_time}
+    fps = (model.num_timesteps - start_steps) / train_time
+    result = {"algo": algo, "env_id": env_id, "seed": seed, "curve": callback.curve, "fps": fps}
     if started_from is not None:
         result["init_from"] = str(started_from)
+    if resumed_from is not None:
+        result["resumed_from"] = str(resumed_from)
     if job.get("final_eval_episodes"):
         # the same episodes as the curve's points first, then more: one final reading with a smaller standard error
         mean, std = evaluate(model, eval_env, job["final_eval_episodes"], job["eval_seed"])
@@ -252,6 +292,14 @@ def report(
         *(
             [f"Runs started from saved models (--init-from): {', '.join(sorted(starts))}; steps count from there."]
             if (starts := {r["init_from"] for r in results if r.get("init_from")})
+            else []
+        ),
+        *(
+            [
+                f"Runs resumed from saved models (--resume-from): {', '.join(sorted(resumed))}; steps count on from "
+                "theirs, and steps to a threshold count from the first point of this invocation."
+            ]
+            if (resumed := {r["resumed_from"] for r in results if r.get("resumed_from")})
             else []
         ),
         "",
@@ -356,6 +404,14 @@ def main() -> None:
         "(e.g. docs/bench/X/models/ppo_expert_seed{seed}): its weights, optimizer state and VecNormalize statistics; "
         "the architecture must match",
     )
+    parser.add_argument(
+        "--resume-from",
+        default=None,
+        help="continue runs saved by --save-models (path template with {seed}, saved by the same algorithm): the "
+        "saved model whole, with its step count, hyperparameters, VecNormalize statistics and PPOExpert's rollout "
+        "counter (its schedules go on); --n-timesteps is then the total to reach, and the entry's other keys are "
+        "not applied. Not carried over: the aggregated cloning dataset and the random generators' states",
+    )
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--out", required=True)
     parser.add_argument("--report-only", action="store_true", help="rebuild the report from OUT/runs")
@@ -366,6 +422,8 @@ def main() -> None:
             f"--eval-from {args.eval_from}: must be >= 0 and below --n-timesteps {args.n_timesteps} "
             "(0 evaluates from the start)."
         )
+    if args.init_from and args.resume_from:
+        parser.error("--init-from and --resume-from exclude each other: start afresh from weights, or continue a run.")
     entry = load_entry(args.conf, args.env, args.params)
     if args.init_from and not args.report_only:  # refused before anything is written or trained
         for seed in args.seeds:
@@ -374,6 +432,25 @@ def main() -> None:
                 parser.error(f"--init-from: no saved model {zip_path} for seed {seed} (save one with --save-models).")
             if entry.get("normalize") and not stats_path.is_file():
                 parser.error(f"--init-from: {args.env} is normalised but {stats_path} is missing (saved with the model).")
+    if args.resume_from and not args.report_only:
+        for seed in args.seeds:
+            zip_path, stats_path = init_paths(args.resume_from, seed)
+            if not zip_path.is_file():
+                parser.error(f"--resume-from: no saved model {zip_path} for seed {seed} (save one with --save-models).")
+            if entry.get("normalize") and not stats_path.is_file():
+                parser.error(f"--resume-from: {args.env} is normalised but {stats_path} is missing (saved with the model).")
+            saved = saved_run(zip_path)
+            if args.algos != ["ppo_expert" if saved["ppo_expert"] else "ppo"]:
+                parser.error(
+                    f"--resume-from: {zip_path} was saved by {'PPOExpert' if saved['ppo_expert'] else 'PPO'}; resume it "
+                    f"with --algos {'ppo_expert' if saved['ppo_expert'] else 'ppo'} alone (--init-from starts another "
+                    "algorithm from its weights)."
+                )
+            if args.n_timesteps <= saved["num_timesteps"]:
+                parser.error(
+                    f"--resume-from: {zip_path} has trained {saved['num_timesteps']} steps already; --n-timesteps is "
+                    f"the total to reach, so it must be above that (got {args.n_timesteps})."
+                )
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     expert_file = out / "expert.json"
@@ -400,6 +477,7 @@ def main() -> None:
             final_eval_episodes=args.final_eval_episodes,
             save_model=args.save_models,
             init_from=args.init_from,
+            resume_from=args.resume_from,
             out=str(out),
         )
         for s in args.seeds

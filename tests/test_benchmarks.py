@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import subprocess
 import sys
@@ -156,4 +157,48 @@ def test_compare_init_from_refuses_a_missing_model(tmp_path):
     )  # fmt: skip
     assert proc.returncode == 2 and "--init-from: no saved model" in proc.stderr and "none_seed1.zip" in proc.stderr
     assert "--save-models" in proc.stderr
+    assert not (tmp_path / "out").exists()  # refused before anything is written or trained
+
+
+def test_compare_resume_from_continues_a_saved_run_with_its_schedules(tmp_path):
+    first, second = tmp_path / "first", tmp_path / "second"
+    common = ["--env", "Pendulum-v1", "--seeds", "1", "--eval-freq", "1024", "--eval-episodes", "1", "--n-jobs", "1"]
+    _run([str(BENCHMARKS / "compare.py"), *common, "--algos", "ppo_expert", "--n-timesteps", "2048", "--save-models",
+          "--out", str(first)], tmp_path)  # fmt: skip
+    template = str(first / "models" / "ppo_expert_seed{seed}")
+    _run([str(BENCHMARKS / "compare.py"), *common, "--algos", "ppo_expert", "--n-timesteps", "4096", "--resume-from",
+          template, "--out", str(second)], tmp_path)  # fmt: skip
+    saved = json.loads((first / "runs" / "ppo_expert_seed1.json").read_text())["curve"]
+    resumed = json.loads((second / "runs" / "ppo_expert_seed1.json").read_text())
+    # the step count goes on: the first point is the saved model at its own step, on the same episodes
+    assert resumed["curve"][0] == saved[-1] and [point[0] for point in resumed["curve"]] == [2048, 3072, 4096]
+    assert resumed["resumed_from"] == str(first / "models" / "ppo_expert_seed1.zip") and resumed["fps"] > 0
+    # so does PPOExpert's rollout counter: the roll-in probability of rollouts 2 and 3 (1024 steps each) of the
+    # entry's beta = 0.5 * 0.8 ** n, where a fresh start would log rollouts 0 and 1 again
+    with open(second / "logs" / "ppo_expert_seed1" / "progress.csv") as log:
+        rows = list(csv.DictReader(log))
+    assert [float(row["rollout/beta"]) for row in rows] == pytest.approx([0.5 * 0.8**2, 0.5 * 0.8**3])
+    assert [int(row["time/total_timesteps"]) for row in rows] == [3072, 4096]
+    assert "Runs resumed from saved models (--resume-from)" in (second / "results.md").read_text()
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--algos", "ppo", "--n-timesteps", "2048"], "was saved by PPOExpert; resume it with --algos ppo_expert"),
+        (["--algos", "ppo_expert", "--n-timesteps", "1024"], "has trained 1024 steps already"),
+        (["--algos", "ppo_expert", "--n-timesteps", "2048", "--init-from", "x{seed}"], "exclude each other"),
+    ],
+)
+def test_compare_resume_from_refuses_what_it_cannot_continue(tmp_path, extra, message):
+    first = tmp_path / "first"
+    common = ["--env", "Pendulum-v1", "--seeds", "1", "--eval-freq", "1024", "--eval-episodes", "1", "--n-jobs", "1"]
+    _run([str(BENCHMARKS / "compare.py"), *common, "--algos", "ppo_expert", "--n-timesteps", "1024", "--save-models",
+          "--out", str(first)], tmp_path)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "compare.py"), *common, *extra, "--resume-from",
+         str(first / "models" / "ppo_expert_seed{seed}"), "--out", str(tmp_path / "out")],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 2 and message in proc.stderr, proc.stderr[-2000:]
     assert not (tmp_path / "out").exists()  # refused before anything is written or trained
