@@ -125,6 +125,11 @@ def model_files(base: str | Path) -> tuple[Path, Path]:
     return Path(base + ".zip"), Path(base + "_vecnormalize.pkl")
 
 
+def bc_data_file(base: str | Path) -> Path:
+    """PPOExpert's aggregated cloning dataset that ``--save-models`` writes next to ``BASE.zip`` (where it has one)."""
+    return Path(str(base).removesuffix(".zip") + "_bc_data.npz")
+
+
 def init_paths(template: str, seed: int) -> tuple[Path, Path]:
     """The saved model and its VecNormalize statistics that ``--init-from TEMPLATE`` reads for one seed."""
     return model_files(template.format(seed=seed))
@@ -158,8 +163,9 @@ def saved_run(zip_path: Path) -> dict[str, Any]:
 def resume_from(model, template: str, seed: int, entry: dict[str, Any]):
     """Continue a run saved by ``--save-models`` on ``model``'s env: the saved model whole (weights, optimizer state,
     hyperparameters, step count, and PPOExpert's rollout counter, so its schedules go on where they were) with its
-    VecNormalize statistics. Not saved, so not carried over: PPOExpert's aggregated cloning dataset (it refills from
-    the next rollouts) and the random generators of numpy and torch. Returns the loaded model and the file read."""
+    VecNormalize statistics, and PPOExpert's aggregated cloning dataset where ``--save-models`` wrote one (else it
+    refills from the next rollouts). Not carried over: the random generators of numpy and torch. Returns the loaded
+    model and the file read."""
     from sb3_aggrevated import PPOExpert
     from sb3_aggrevated.experts import load_vec_normalize
 
@@ -172,6 +178,8 @@ def resume_from(model, template: str, seed: int, entry: dict[str, Any]):
     if vec_normalize is not None:
         saved = load_vec_normalize(stats_path)
         vec_normalize.obs_rms, vec_normalize.ret_rms = saved.obs_rms, saved.ret_rms
+    if isinstance(loaded, PPOExpert) and loaded.bc_buffer_size > 0 and bc_data_file(zip_path).is_file():
+        loaded.load_replay_buffer(bc_data_file(zip_path))
     return loaded, zip_path
 
 
@@ -249,6 +257,8 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
         vec_normalize = model.get_vec_normalize_env()
         if vec_normalize is not None:
             vec_normalize.save(str(stats_path))
+        if getattr(model, "bc_buffer_size", 0) > 0:  # PPOExpert's aggregated cloning dataset, for --resume-from
+            model.save_replay_buffer(bc_data_file(zip_path))
     Path(job["out"], "runs").mkdir(parents=True, exist_ok=True)
     Path(job["out"], "runs", f"{algo}_seed{seed}.json").write_text(json.dumps(result))
     return result
@@ -409,8 +419,8 @@ def main() -> None:
         default=None,
         help="continue runs saved by --save-models (path template with {seed}, saved by the same algorithm): the "
         "saved model whole, with its step count, hyperparameters, VecNormalize statistics and PPOExpert's rollout "
-        "counter (its schedules go on); --n-timesteps is then the total to reach, and the entry's other keys are "
-        "not applied. Not carried over: the aggregated cloning dataset and the random generators' states",
+        "counter (its schedules go on), and the aggregated cloning dataset where it was saved; --n-timesteps is then "
+        "the total to reach, and the entry's other keys are not applied. Not carried over: the random generators' states",
     )
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--out", required=True)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import os
+import pathlib
 from typing import Any, ClassVar, TypeVar
 
 import numpy as np
@@ -13,6 +15,7 @@ from stable_baselines3.common.buffers import RolloutBuffer
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.distributions import CategoricalDistribution, DiagGaussianDistribution
 from stable_baselines3.common.policies import ActorCriticPolicy, BasePolicy
+from stable_baselines3.common.preprocessing import get_action_dim
 from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
 from stable_baselines3.common.utils import explained_variance, obs_as_tensor, update_learning_rate
 from stable_baselines3.common.vec_env import VecEnv
@@ -618,6 +621,58 @@ class PPOExpert(PPO):
         data["actions"][idx[keep]] = expert_actions[keep]
         data["pos"] = int((data["pos"] + len(raw_obs)) % self.bc_buffer_size)
         data["size"] = min(data["size"] + len(raw_obs), self.bc_buffer_size)
+
+    def save_replay_buffer(self, path: str | pathlib.Path | io.BufferedIOBase) -> None:
+        """
+        Save DAgger's aggregated cloning dataset (the ``bc_buffer_size`` (raw state, expert action) pairs, which the
+        model zip leaves out) as a numpy ``.npz`` archive, so that a continued run clones on the same states. Named
+        after SB3's off-policy method: rl_zoo3 calls it with ``--save-replay-buffer`` and reads the file back when it
+        continues a run (``-i``).
+
+        :param path: file to write (its folder is created)
+        """
+        data = self._bc_data
+        if data is None or data["size"] == 0:
+            arrays = {
+                "obs": np.zeros((0, *(self.observation_space.shape or ())), dtype=np.float32),
+                "actions": np.zeros((0, get_action_dim(self.action_space)), dtype=np.float32),
+            }
+        else:
+            size = data["size"]
+            order = (data["pos"] - size + np.arange(size)) % len(data["obs"])  # oldest first
+            arrays = {"obs": data["obs"][order], "actions": data["actions"][order]}
+        if isinstance(path, (str, pathlib.Path)):  # a file object, so that numpy adds no ".npz" to the name
+            pathlib.Path(path).parent.mkdir(parents=True, exist_ok=True)
+            with open(path, "wb") as file:
+                np.savez_compressed(file, obs=arrays["obs"], actions=arrays["actions"])
+        else:
+            np.savez_compressed(path, obs=arrays["obs"], actions=arrays["actions"])
+
+    def load_replay_buffer(self, path: str | pathlib.Path | io.BufferedIOBase, truncate_last_traj: bool = True) -> None:
+        """
+        Load an aggregated cloning dataset written by :meth:`save_replay_buffer` (no pickle: plain arrays). Where this
+        model keeps fewer pairs (``bc_buffer_size``), the newest are kept.
+
+        :param path: the file
+        :param truncate_last_traj: unused (the signature of SB3's off-policy method, which rl_zoo3 calls)
+        """
+        if self.bc_buffer_size <= 0:
+            raise ValueError(
+                f"{path}: this model keeps no aggregated cloning dataset (bc_buffer_size={self.bc_buffer_size}); "
+                "set bc_buffer_size > 0 to load one, or do not load it."
+            )
+        with np.load(path, allow_pickle=False) as archive:
+            obs, actions = archive["obs"], archive["actions"]
+        obs_shape, action_shape = tuple(self.observation_space.shape or ()), (get_action_dim(self.action_space),)
+        if obs.shape[1:] != obs_shape or actions.shape[1:] != action_shape or len(actions) != len(obs):
+            raise ValueError(
+                f"{path}: the dataset holds {len(obs)} observations of shape {obs.shape[1:]} and {len(actions)} actions "
+                f"of shape {actions.shape[1:]}, where this model's are {obs_shape} and {action_shape}: it was saved "
+                "for another env or is damaged."
+            )
+        self._bc_data = None
+        if len(obs):
+            self._aggregate_bc_data(obs.astype(np.float32), actions.astype(np.float32))
 
     # --- update -----------------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
@@ -162,12 +163,17 @@ def test_compare_init_from_refuses_a_missing_model(tmp_path):
 
 def test_compare_resume_from_continues_a_saved_run_with_its_schedules(tmp_path):
     first, second = tmp_path / "first", tmp_path / "second"
-    common = ["--env", "Pendulum-v1", "--seeds", "1", "--eval-freq", "1024", "--eval-episodes", "1", "--n-jobs", "1"]
-    _run([str(BENCHMARKS / "compare.py"), *common, "--algos", "ppo_expert", "--n-timesteps", "2048", "--save-models",
-          "--out", str(first)], tmp_path)  # fmt: skip
+    common = ["--env", "Pendulum-v1", "--seeds", "1", "--eval-freq", "1024", "--eval-episodes", "1", "--n-jobs", "1",
+              "--save-models", "--params", "bc_buffer_size=5000"]  # fmt: skip
+    _run([str(BENCHMARKS / "compare.py"), *common, "--algos", "ppo_expert", "--n-timesteps", "2048", "--out", str(first)],
+         tmp_path)  # fmt: skip
     template = str(first / "models" / "ppo_expert_seed{seed}")
     _run([str(BENCHMARKS / "compare.py"), *common, "--algos", "ppo_expert", "--n-timesteps", "4096", "--resume-from",
           template, "--out", str(second)], tmp_path)  # fmt: skip
+    # the aggregated cloning dataset was saved with the model and carried over: 2048 pairs, then 2048 more
+    for out, pairs in ((first, 2048), (second, 4096)):
+        with np.load(out / "models" / "ppo_expert_seed1_bc_data.npz") as dataset:
+            assert len(dataset["obs"]) == pairs
     saved = json.loads((first / "runs" / "ppo_expert_seed1.json").read_text())["curve"]
     resumed = json.loads((second / "runs" / "ppo_expert_seed1.json").read_text())
     # the step count goes on: the first point is the saved model at its own step, on the same episodes

@@ -541,3 +541,40 @@ def test_lean_cloning_loss_equals_the_distributions(env_id, policy, kwargs, lean
     assert fast.item() == pytest.approx(full.item(), rel=1e-6)
     for g_fast, g_full in zip(*grads, strict=True):
         th.testing.assert_close(g_fast, g_full)
+
+
+def test_aggregated_bc_dataset_saves_and_loads_in_order(tmp_path):
+    env = DummyVecEnv([lambda: CountEnv(terminate_at=4)] * 2)
+    expert = LinearVExpert(env.observation_space, env.action_space, action=0.8)
+    model = PPOExpert("TanhMlpPolicy", env, expert=expert, bc_coef=1.0, bc_buffer_size=200, **TINY)
+    empty = tmp_path / "empty" / "replay_buffer.pkl"  # rl_zoo3's name; the folder is created
+    model.save_replay_buffer(empty)
+    model.learn(128 * 3)  # 384 pairs into a FIFO of 200: it has wrapped
+    data = model._bc_data
+    # mark every pair with its age so that the order can be checked: pos is the oldest, pos - 1 the newest
+    data["actions"][:, 0] = (np.arange(200) - data["pos"]) % 200
+    model.save_replay_buffer(tmp_path / "bc.npz")
+
+    same = PPOExpert("TanhMlpPolicy", env, expert=expert, bc_coef=1.0, bc_buffer_size=200, **TINY)
+    same.load_replay_buffer(tmp_path / "bc.npz")
+    loaded = same._bc_data
+    assert loaded["size"] == 200 and loaded["pos"] == 0
+    np.testing.assert_array_equal(loaded["actions"][:, 0], np.arange(200))  # oldest first, as aggregated
+    order = (data["pos"] + np.arange(200)) % 200
+    np.testing.assert_array_equal(loaded["obs"], data["obs"][order])
+    same.learn(128)  # and it goes on aggregating
+    assert same._bc_data["size"] == 200 and same._bc_data["pos"] == 128
+
+    smaller = PPOExpert("TanhMlpPolicy", env, expert=expert, bc_coef=1.0, bc_buffer_size=50, **TINY)
+    smaller.load_replay_buffer(tmp_path / "bc.npz")  # keeps the newest 50
+    np.testing.assert_array_equal(np.sort(smaller._bc_data["actions"][:, 0]), np.arange(150, 200))
+    smaller.load_replay_buffer(empty)
+    assert smaller._bc_data is None  # an empty dataset loads as none
+
+    none = PPOExpert("TanhMlpPolicy", env, expert=expert, bc_coef=1.0, **TINY)
+    with pytest.raises(ValueError, match="bc_buffer_size=0"):
+        none.load_replay_buffer(tmp_path / "bc.npz")
+    other = make_vec_env("Pendulum-v1", n_envs=1)
+    wrong = PPOExpert("TanhMlpPolicy", other, bc_buffer_size=10, **TINY)
+    with pytest.raises(ValueError, match="saved for another env"):
+        wrong.load_replay_buffer(tmp_path / "bc.npz")

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -148,7 +149,8 @@ def test_optimize_runs_two_tiny_trials(tmp_path):
 
 @needs_install
 def test_continue_with_trained_agent_keeps_schedules(tmp_path):
-    params = "-params n_envs:2 n_steps:64 batch_size:64 n_epochs:1"
+    # --save-replay-buffer keeps the aggregated cloning dataset next to the model, and -i reads it back
+    params = "--save-replay-buffer -params n_envs:2 n_steps:64 batch_size:64 n_epochs:1 bc_buffer_size:1000"
     _run(zoo("train", "Pendulum-v1", f"-n 256 -f logs --eval-freq -1 --seed 0 {params}"), tmp_path, env={EXPERTS_ENV_VAR: ""})
     first = tmp_path / "logs" / "ppo_expert" / "Pendulum-v1_1" / "Pendulum-v1.zip"
     _run(
@@ -156,6 +158,9 @@ def test_continue_with_trained_agent_keeps_schedules(tmp_path):
         tmp_path,
         env={EXPERTS_ENV_VAR: ""},
     )
+    for run, pairs in (("Pendulum-v1_1", 256), ("Pendulum-v1_2", 512)):  # 256 more pairs on top of the loaded 256
+        with np.load(tmp_path / "logs" / "ppo_expert" / run / "replay_buffer.pkl") as dataset:
+            assert len(dataset["obs"]) == len(dataset["actions"]) == pairs
     code = (
         "from sb3_aggrevated import PPOExpert; "
         "a = PPOExpert.load('logs/ppo_expert/Pendulum-v1_1/Pendulum-v1.zip'); "
