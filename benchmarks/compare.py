@@ -435,26 +435,22 @@ def main() -> None:
     if args.init_from and args.resume_from:
         parser.error("--init-from and --resume-from exclude each other: start afresh from weights, or continue a run.")
     entry = load_entry(args.conf, args.env, args.params)
-    if args.init_from and not args.report_only:  # refused before anything is written or trained
+    start_option, template = ("--init-from", args.init_from) if args.init_from else ("--resume-from", args.resume_from)
+    if template and not args.report_only:  # refused before anything is written or trained
         for seed in args.seeds:
-            zip_path, stats_path = init_paths(args.init_from, seed)
+            zip_path, stats_path = init_paths(template, seed)
             if not zip_path.is_file():
-                parser.error(f"--init-from: no saved model {zip_path} for seed {seed} (save one with --save-models).")
+                parser.error(f"{start_option}: no saved model {zip_path} for seed {seed} (save one with --save-models).")
             if entry.get("normalize") and not stats_path.is_file():
-                parser.error(f"--init-from: {args.env} is normalised but {stats_path} is missing (saved with the model).")
-    if args.resume_from and not args.report_only:
-        for seed in args.seeds:
-            zip_path, stats_path = init_paths(args.resume_from, seed)
-            if not zip_path.is_file():
-                parser.error(f"--resume-from: no saved model {zip_path} for seed {seed} (save one with --save-models).")
-            if entry.get("normalize") and not stats_path.is_file():
-                parser.error(f"--resume-from: {args.env} is normalised but {stats_path} is missing (saved with the model).")
+                parser.error(f"{start_option}: {args.env} is normalised but {stats_path} is missing (saved with the model).")
+            if not args.resume_from:
+                continue
             saved = saved_run(zip_path)
-            if args.algos != ["ppo_expert" if saved["ppo_expert"] else "ppo"]:
+            saved_by, name = ("ppo_expert", "PPOExpert") if saved["ppo_expert"] else ("ppo", "PPO")
+            if args.algos != [saved_by]:
                 parser.error(
-                    f"--resume-from: {zip_path} was saved by {'PPOExpert' if saved['ppo_expert'] else 'PPO'}; resume it "
-                    f"with --algos {'ppo_expert' if saved['ppo_expert'] else 'ppo'} alone (--init-from starts another "
-                    "algorithm from its weights)."
+                    f"--resume-from: {zip_path} was saved by {name}; resume it with --algos {saved_by} alone "
+                    "(--init-from starts another algorithm from its weights)."
                 )
             if args.n_timesteps <= saved["num_timesteps"]:
                 parser.error(
