@@ -296,7 +296,7 @@ def report(
         f"Near the expert: {near_threshold:.1f} (within {near:.0%} of the expert's return).",
         *(
             [f"Curves evaluated from step {first} on (--eval-from): steps to a threshold count from there only."]
-            if (first := min(int(r["curve"][0][0]) for r in results)) > 0
+            if (first := min(int(r["curve"][0][0]) for r in results)) > 0 and not any(r.get("resumed_from") for r in results)
             else []
         ),
         *(

@@ -185,7 +185,8 @@ def test_compare_resume_from_continues_a_saved_run_with_its_schedules(tmp_path):
         rows = list(csv.DictReader(log))
     assert [float(row["rollout/beta"]) for row in rows] == pytest.approx([0.5 * 0.8**2, 0.5 * 0.8**3])
     assert [int(row["time/total_timesteps"]) for row in rows] == [3072, 4096]
-    assert "Runs resumed from saved models (--resume-from)" in (second / "results.md").read_text()
+    report = (second / "results.md").read_text()
+    assert "Runs resumed from saved models (--resume-from)" in report and "(--eval-from)" not in report
 
 
 @pytest.mark.parametrize(
