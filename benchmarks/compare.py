@@ -135,28 +135,32 @@ def init_paths(template: str, seed: int) -> tuple[Path, Path]:
     return model_files(template.format(seed=seed))
 
 
-def init_from(model, template: str, seed: int) -> Path:
-    """Start ``model`` from a saved model of the same architecture: its weights, its optimizer's state and, where
-    the env is normalised, its VecNormalize statistics (the saved run's step counter and schedules are not carried
-    over: the new run counts its own steps from 0). Returns the model file read."""
+def load_stats(model, stats_path: Path) -> None:
+    """Give ``model``'s VecNormalize (where its env has one) the statistics ``--save-models`` saved with a model."""
     from sb3_aggrevated.experts import load_vec_normalize
 
-    zip_path, stats_path = init_paths(template, seed)
-    model.set_parameters(str(zip_path), exact_match=True, device="cpu")
     vec_normalize = model.get_vec_normalize_env()
     if vec_normalize is not None:
         saved = load_vec_normalize(stats_path)
         vec_normalize.obs_rms, vec_normalize.ret_rms = saved.obs_rms, saved.ret_rms
+
+
+def init_from(model, template: str, seed: int) -> Path:
+    """Start ``model`` from a saved model of the same architecture: its weights, its optimizer's state and, where
+    the env is normalised, its VecNormalize statistics (the saved run's step counter and schedules are not carried
+    over: the new run counts its own steps from 0). Returns the model file read."""
+    zip_path, stats_path = init_paths(template, seed)
+    model.set_parameters(str(zip_path), exact_match=True, device="cpu")
+    load_stats(model, stats_path)
     return zip_path
 
 
 def saved_run(zip_path: Path) -> dict[str, Any]:
     """What ``--resume-from`` needs to know of a saved model before anything runs: its step count and whether
-    PPOExpert saved it (its rollout counter is in the file)."""
-    from stable_baselines3.common.save_util import load_from_zip_file
+    PPOExpert saved it (its rollout counter is in the file). Reads the zip's JSON only, no weights."""
+    from sb3_aggrevated.experts import _read_zip_metadata
 
-    data, _, _ = load_from_zip_file(zip_path, load_data=True, device="cpu")
-    assert data is not None
+    data = _read_zip_metadata(zip_path)
     return {"num_timesteps": int(data.get("num_timesteps", 0)), "ppo_expert": "_n_rollouts" in data}
 
 
@@ -167,17 +171,13 @@ def resume_from(model, template: str, seed: int, entry: dict[str, Any]):
     refills from the next rollouts). Not carried over: the random generators of numpy and torch. Returns the loaded
     model and the file read."""
     from sb3_aggrevated import PPOExpert
-    from sb3_aggrevated.experts import load_vec_normalize
 
     zip_path, stats_path = init_paths(template, seed)
     expert = {}
     if isinstance(model, PPOExpert):
         expert = {"expert": entry["expert"], "expert_kwargs": entry.get("expert_kwargs") or {}}
     loaded = type(model).load(zip_path, env=model.get_env(), device="cpu", **expert)
-    vec_normalize = loaded.get_vec_normalize_env()
-    if vec_normalize is not None:
-        saved = load_vec_normalize(stats_path)
-        vec_normalize.obs_rms, vec_normalize.ret_rms = saved.obs_rms, saved.ret_rms
+    load_stats(loaded, stats_path)
     if isinstance(loaded, PPOExpert) and loaded.bc_buffer_size > 0 and bc_data_file(zip_path).is_file():
         loaded.load_replay_buffer(bc_data_file(zip_path))
     return loaded, zip_path
