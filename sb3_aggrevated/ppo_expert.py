@@ -16,6 +16,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.distributions import CategoricalDistribution, DiagGaussianDistribution
 from stable_baselines3.common.policies import ActorCriticPolicy, BasePolicy
 from stable_baselines3.common.preprocessing import get_action_dim
+from stable_baselines3.common.save_util import open_path
 from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
 from stable_baselines3.common.utils import explained_variance, obs_as_tensor, update_learning_rate
 from stable_baselines3.common.vec_env import VecEnv
@@ -641,12 +642,11 @@ class PPOExpert(PPO):
             size = data["size"]
             order = (data["pos"] - size + np.arange(size)) % len(data["obs"])  # oldest first
             arrays = {"obs": data["obs"][order], "actions": data["actions"][order]}
-        if isinstance(path, (str, pathlib.Path)):  # a file object, so that numpy adds no ".npz" to the name
+        if isinstance(path, (str, pathlib.Path)):  # the folder first, so SB3's opener does not warn that it creates it
             pathlib.Path(path).parent.mkdir(parents=True, exist_ok=True)
-            with open(path, "wb") as file:
-                np.savez_compressed(file, obs=arrays["obs"], actions=arrays["actions"])
-        else:
-            np.savez_compressed(path, obs=arrays["obs"], actions=arrays["actions"])
+        # SB3's opener takes a path or a file object; numpy adds no ".npz" to an open file's name
+        with open_path(path, "w", verbose=self.verbose, suffix=None) as file:
+            np.savez_compressed(file, obs=arrays["obs"], actions=arrays["actions"])
 
     def load_replay_buffer(self, path: str | pathlib.Path | io.BufferedIOBase, truncate_last_traj: bool = True) -> None:
         """
