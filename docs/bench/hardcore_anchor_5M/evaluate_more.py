@@ -3,7 +3,8 @@ the curves), for a reading of "the expert's mean" with a standard error of about
 
 Run from the repository root with SB3_AGGREVATED_EXPERTS set: python docs/bench/hardcore_anchor_5M/evaluate_more.py
 (``--runs docs/bench/hardcore_lr_factor`` evaluates that folder's final models the same way, into its own
-``evaluate_more.json``.)
+``evaluate_more.json``; ``--params KEY=VALUE ...`` overrides the entry as in compare.py, for models trained with
+another one: ``--runs docs/bench/hardcore_256 --params "policy_kwargs=dict(net_arch=[256, 256])"``.)
 """
 
 import argparse
@@ -13,12 +14,14 @@ from pathlib import Path
 
 parser = argparse.ArgumentParser(description=__doc__)
 parser.add_argument("--runs", default=str(Path(__file__).parent), help="folder whose models/ to evaluate")
-HERE = Path(parser.parse_args().runs)
+parser.add_argument("--params", nargs="*", default=[], help="entry overrides the models were trained with")
+args = parser.parse_args()
+HERE = Path(args.runs)
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent.parent / "benchmarks"))
 from compare import build, evaluate, evaluate_expert, init_from, load_entry  # noqa: E402
 
 ENV, EPISODES, SEED = "BipedalWalkerHardcore-v3", 200, 300_000
-entry = load_entry(None, ENV, [])
+entry = load_entry(None, ENV, args.params)
 results = {"episodes": EPISODES, "eval_seed": SEED, "expert": evaluate_expert(ENV, entry, EPISODES, SEED)}
 print("expert", results["expert"], flush=True)
 for seed in (1, 2):
