@@ -9,13 +9,11 @@ plots the entry after it against this one.)
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from hardcore_plot import finish, panels, plot_run  # noqa: E402
 
 parser = argparse.ArgumentParser(description=__doc__)
 parser.add_argument("--this", default=str(Path(__file__).parent), help="folder of the current entry's runs")
@@ -34,30 +32,13 @@ RUNS = [  # label, folders (the first that has the run), run name, colour
 ]
 expert = json.loads((HERE / "expert.json").read_text())
 
-fig, (ax_eval, ax_train) = plt.subplots(1, 2, figsize=(13, 5.5))
+fig, (ax_eval, ax_train) = panels()
 for label, folders, name, colour in RUNS:
     for seed in (1, 2):
         folder = next((f for f in folders if (f / "runs" / f"{name.format(seed)}.json").is_file()), None)
         if folder is None:
             continue
-        run = folder / "runs" / f"{name.format(seed)}.json"
-        steps, means, _ = zip(*json.loads(run.read_text())["curve"], strict=True)
         style = "-" if seed == 1 else "--"
-        ax_eval.plot([s / 1e6 for s in steps], means, style, color=colour, label=f"{label}, seed {seed}")
-        data = pd.read_csv(folder / "logs" / name.format(seed) / "progress.csv")
-        smooth = data["rollout/ep_rew_mean"].rolling(5, min_periods=1).mean()
-        ax_train.plot(data["time/total_timesteps"] / 1e6, smooth, style, color=colour, label=f"{label}, seed {seed}")
-ax_eval.axhline(expert["mean"], color="k", linestyle=":", label=f"expert on these 10 episodes ({expert['mean']:.1f})")
-ax_eval.axhline(
-    expert["final"]["mean"], color="grey", linestyle=":", label=f"expert on 50 episodes ({expert['final']['mean']:.1f})"
-)
-for ax, ylabel in ((ax_eval, "return, 10 deterministic episodes"), (ax_train, "training episode return (5-update mean)")):
-    ax.axvspan(60 * 8192 / 1e6, 180 * 8192 / 1e6, color="grey", alpha=0.12, label="hand-over (rollouts 60-180)")
-    ax.set_xlabel("env steps (millions)")
-    ax.set_ylabel(ylabel)
-    ax.grid(alpha=0.3)
-handles, labels = ax_eval.get_legend_handles_labels()
-fig.legend(handles, labels, fontsize=8, loc="lower center", ncol=3)
-fig.suptitle("BipedalWalkerHardcore-v3, training seeds 1 and 2")
-fig.tight_layout(rect=(0, 0.17, 1, 1))
-fig.savefig(HERE / "curves_vs_before.png", dpi=100)
+        plot_run(ax_eval, ax_train, folder, name.format(seed), style, colour, f"{label}, seed {seed}")
+title = "BipedalWalkerHardcore-v3, training seeds 1 and 2"
+finish(fig, ax_eval, ax_train, expert, title, HERE / "curves_vs_before.png", ncol=3, bottom=0.17)

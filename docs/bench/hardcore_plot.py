@@ -1,0 +1,46 @@
+"""Drawing shared by the Hardcore plots (``hardcore_anchor/plot.py``, ``hardcore_anchor_10M/plot.py``): one run's
+evaluation curve and training return, and the two panels' decoration (expert lines, hand-over span, labels)."""
+
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+ROLLOUT = 16 * 512  # env steps per rollout of the Hardcore entry
+
+
+def panels():
+    """A figure with the evaluation panel (left) and the training-return panel (right)."""
+    return plt.subplots(1, 2, figsize=(13, 5.5))
+
+
+def plot_run(ax_eval, ax_train, folder: Path, name: str, style: str, colour: str, label: str) -> None:
+    """compare.py's curve (``runs/NAME.json``) and SB3's training return (``logs/NAME/progress.csv``) of one run."""
+    steps, means, _ = zip(*json.loads((folder / "runs" / f"{name}.json").read_text())["curve"], strict=True)
+    ax_eval.plot([s / 1e6 for s in steps], means, style, color=colour, label=label)
+    data = pd.read_csv(folder / "logs" / name / "progress.csv")
+    smooth = data["rollout/ep_rew_mean"].rolling(5, min_periods=1).mean()
+    ax_train.plot(data["time/total_timesteps"] / 1e6, smooth, style, color=colour, label=label)
+
+
+def finish(fig, ax_eval, ax_train, expert: dict, title: str, out: Path, ncol: int, bottom: float, marks=()) -> None:
+    """The expert's lines, the hand-over span, ``marks`` (rollout, colour, label) as vertical lines, labels, legend."""
+    ax_eval.axhline(expert["mean"], color="k", linestyle=":", label=f"expert on these 10 episodes ({expert['mean']:.1f})")
+    final = expert["final"]["mean"]
+    ax_eval.axhline(final, color="grey", linestyle=":", label=f"expert on 50 episodes ({final:.1f})")
+    for ax, ylabel in ((ax_eval, "return, 10 deterministic episodes"), (ax_train, "training episode return (5-update mean)")):
+        ax.axvspan(60 * ROLLOUT / 1e6, 180 * ROLLOUT / 1e6, color="grey", alpha=0.12, label="hand-over (rollouts 60-180)")
+        for rollout, colour, label in marks:
+            ax.axvline(rollout * ROLLOUT / 1e6, color=colour, alpha=0.5, label=label)
+        ax.set_xlabel("env steps (millions)")
+        ax.set_ylabel(ylabel)
+        ax.grid(alpha=0.3)
+    handles, labels = ax_eval.get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize=8, loc="lower center", ncol=ncol)
+    fig.suptitle(title)
+    fig.tight_layout(rect=(0, bottom, 1, 1))
+    fig.savefig(out, dpi=100)
