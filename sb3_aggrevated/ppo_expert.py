@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import pathlib
@@ -16,7 +17,6 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.distributions import CategoricalDistribution, DiagGaussianDistribution
 from stable_baselines3.common.policies import ActorCriticPolicy, BasePolicy
 from stable_baselines3.common.preprocessing import get_action_dim
-from stable_baselines3.common.save_util import open_path
 from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
 from stable_baselines3.common.utils import explained_variance, obs_as_tensor, update_learning_rate
 from stable_baselines3.common.vec_env import VecEnv
@@ -630,7 +630,7 @@ class PPOExpert(PPO):
         after SB3's off-policy method: rl_zoo3 calls it with ``--save-replay-buffer`` and reads the file back when it
         continues a run (``-i``).
 
-        :param path: file to write (its folder is created)
+        :param path: file to write (its folder is created), or an open binary file object (left open)
         """
         data = self._bc_data
         if data is None or data["size"] == 0:
@@ -642,10 +642,13 @@ class PPOExpert(PPO):
             size = data["size"]
             order = (data["pos"] - size + np.arange(size)) % len(data["obs"])  # oldest first
             arrays = {"obs": data["obs"][order], "actions": data["actions"][order]}
-        if isinstance(path, (str, pathlib.Path)):  # the folder first, so SB3's opener does not warn that it creates it
+        target: contextlib.AbstractContextManager[Any]
+        if isinstance(path, (str, pathlib.Path)):
             pathlib.Path(path).parent.mkdir(parents=True, exist_ok=True)
-        # SB3's opener takes a path or a file object; numpy adds no ".npz" to an open file's name
-        with open_path(path, "w", verbose=self.verbose, suffix=None) as file:
+            target = open(path, "wb")  # a file object, so that numpy adds no ".npz" to the name
+        else:
+            target = contextlib.nullcontext(path)  # the caller's file object stays open, as np.savez leaves it
+        with target as file:
             np.savez_compressed(file, obs=arrays["obs"], actions=arrays["actions"])
 
     def load_replay_buffer(self, path: str | pathlib.Path | io.BufferedIOBase, truncate_last_traj: bool = True) -> None:

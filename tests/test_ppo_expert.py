@@ -1,3 +1,5 @@
+import io
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -562,6 +564,14 @@ def test_aggregated_bc_dataset_saves_and_loads_in_order(tmp_path):
     np.testing.assert_array_equal(loaded["actions"][:, 0], np.arange(200))  # oldest first, as aggregated
     order = (data["pos"] + np.arange(200)) % 200
     np.testing.assert_array_equal(loaded["obs"], data["obs"][order])
+    in_memory = io.BytesIO()  # a file object: written, left open, read back the same
+    model.save_replay_buffer(in_memory)
+    assert not in_memory.closed
+    in_memory.seek(0)
+    from_memory = PPOExpert("TanhMlpPolicy", env, expert=expert, bc_coef=1.0, bc_buffer_size=200, **TINY)
+    from_memory.load_replay_buffer(in_memory)
+    np.testing.assert_array_equal(from_memory._bc_data["obs"], loaded["obs"])
+    np.testing.assert_array_equal(from_memory._bc_data["actions"], loaded["actions"])
     same.learn(128)  # and it goes on aggregating
     assert same._bc_data["size"] == 200 and same._bc_data["pos"] == 128
 
