@@ -54,6 +54,7 @@ _EXPERT_SETTING_KEYS = (
     "bc_buffer_size",
     "bc_batch_size",
     "bc_steps",
+    "bc_learning_rate",
     "handover_lr_factor",
     "log_std_from_expert",
     "expert_gae_lambda",

@@ -124,6 +124,8 @@ class PPOExpert(PPO):
         cloning term inside PPO's loss shares its gradient-norm clipping with the value loss; these steps clip
         the policy's own gradient only, so cloning progresses at the optimizer's pace. Weighted by the current
         ``bc_coef`` (0 after the hand-over by default).
+    :param bc_learning_rate: learning rate of the ``bc_steps`` cloning steps (a number > 0; the optimizer's
+        moment estimates stay shared with PPO's updates); ``None``: PPO's current learning rate
     :param bc_follows_handover: multiply ``bc_coef`` by the hand-over weight, so that cloning fades out with
         the expert's advantage and the learner is free to improve past the expert
     :param handover_lr_factor: multiply the learning rate (of PPO's updates and of the cloning steps) by
@@ -185,6 +187,7 @@ class PPOExpert(PPO):
         bc_buffer_size: int = 0,
         bc_batch_size: int | None = None,
         bc_steps: int = 0,
+        bc_learning_rate: float | None = None,
         handover_lr_factor: float = 1.0,
         log_std_from_expert: bool = False,
         expert_kwargs: dict[str, Any] | None = None,
@@ -248,6 +251,7 @@ class PPOExpert(PPO):
         self.bc_buffer_size = bc_buffer_size
         self.bc_batch_size = bc_batch_size
         self.bc_steps = bc_steps
+        self.bc_learning_rate = bc_learning_rate
         self.handover_lr_factor = handover_lr_factor
         self.log_std_from_expert = log_std_from_expert
         self._bc_data: dict[str, Any] | None = None  # DAgger's aggregated dataset (not saved with the model)
@@ -314,6 +318,13 @@ class PPOExpert(PPO):
             raise ValueError(f"bc_batch_size must be an integer >= 1 or None, got {self.bc_batch_size!r}.")
         if not isinstance(self.bc_steps, int) or self.bc_steps < 0:
             raise ValueError(f"bc_steps must be an integer >= 0, got {self.bc_steps!r}.")
+        rate = self.bc_learning_rate
+        if rate is not None and (
+            not isinstance(rate, (int, float)) or isinstance(rate, bool) or not 0.0 < rate < float("inf")
+        ):
+            raise ValueError(
+                f"bc_learning_rate must be a finite number > 0, or None for PPO's learning rate; got {rate!r}."
+            )
         if self.bc_loss not in BC_LOSSES:
             raise ValueError(f"bc_loss must be one of {BC_LOSSES}, got {self.bc_loss!r}.")
         factor = self.handover_lr_factor
@@ -799,16 +810,25 @@ class PPOExpert(PPO):
         batch_size = self.bc_batch_size or self.batch_size
         # every minibatch drawn (and normalised) at once
         observations, expert_actions = self._bc_sample(batch_size * self.bc_steps)
-        params = [p for group in self.policy.optimizer.param_groups for p in group["params"]]
+        optimizer = self.policy.optimizer
+        params = [p for group in optimizer.param_groups for p in group["params"]]
+        ppo_rates = [group["lr"] for group in optimizer.param_groups]
+        if self.bc_learning_rate is not None:
+            update_learning_rate(optimizer, self.bc_learning_rate)
+            self.logger.record("train/bc_learning_rate", self.bc_learning_rate)
         losses = []
-        for step in range(self.bc_steps):
-            batch = slice(step * batch_size, (step + 1) * batch_size)
-            loss = self._bc_loss_on(observations[batch], expert_actions[batch])
-            self.policy.optimizer.zero_grad()
-            (bc_coef * loss).backward()
-            th.nn.utils.clip_grad_norm_(params, self.max_grad_norm)
-            self.policy.optimizer.step()
-            losses.append(loss.detach())
+        try:
+            for step in range(self.bc_steps):
+                batch = slice(step * batch_size, (step + 1) * batch_size)
+                loss = self._bc_loss_on(observations[batch], expert_actions[batch])
+                optimizer.zero_grad()
+                (bc_coef * loss).backward()
+                th.nn.utils.clip_grad_norm_(params, self.max_grad_norm)
+                optimizer.step()
+                losses.append(loss.detach())
+        finally:  # PPO's next update starts from its own rate (SB3 sets it again anyway)
+            for group, rate in zip(optimizer.param_groups, ppo_rates, strict=True):
+                group["lr"] = rate
         return th.stack(losses).tolist() if losses else []
 
     def _update_learning_rate(self, optimizers: list[th.optim.Optimizer] | th.optim.Optimizer) -> None:

@@ -476,6 +476,30 @@ def test_bc_steps_fit_the_expert_action_alone():
         PPOExpert("TanhMlpPolicy", env, expert=expert, bc_steps=-1, **TINY)
 
 
+def test_bc_learning_rate_applies_to_the_cloning_steps_only():
+    env = DummyVecEnv([lambda: CountEnv(terminate_at=4)] * 2)
+    expert = LinearVExpert(env.observation_space, env.action_space, action=0.5)
+    kwargs = dict(TINY, n_epochs=1, learning_rate=1e-3, bc_coef=1.0, bc_steps=3, bc_batch_size=8)
+    model = PPOExpert("TanhMlpPolicy", env, expert=expert, bc_learning_rate=5e-2, **kwargs)
+    optimizer = model.policy.optimizer
+    rates = []
+    original_step = optimizer.step
+
+    def recording_step(*args, **kwargs):
+        rates.append(optimizer.param_groups[0]["lr"])
+        return original_step(*args, **kwargs)
+
+    optimizer.step = recording_step
+    model.learn(2 * TINY["n_steps"] * 2)
+    n_ppo = TINY["n_steps"] * 2 // TINY["batch_size"]  # one epoch of minibatches per update
+    assert rates == ([1e-3] * n_ppo + [5e-2] * 3) * 2  # PPO's steps, then the cloning steps, per update
+    assert optimizer.param_groups[0]["lr"] == 1e-3  # restored for PPO's next update
+    assert model.logger.name_to_value["train/bc_learning_rate"] == 5e-2
+    for bad in (0.0, -1e-3, float("nan"), "1e-3", True):
+        with pytest.raises(ValueError, match="bc_learning_rate must be a finite number > 0"):
+            PPOExpert("TanhMlpPolicy", env, expert=expert, bc_learning_rate=bad, **kwargs)
+
+
 @pytest.mark.parametrize("policy, offset", [("MlpPolicy", 0.0), ("TanhMlpPolicy", -np.log(2.0))])
 def test_log_std_from_expert_starts_at_the_experts_noise(policy, offset):
     env = _pendulum()  # actions in [-2, 2]: the tanh policy's [-1, 1] units are half as wide
