@@ -128,9 +128,10 @@ class PPOExpert(PPO):
         moment estimates stay shared with PPO's updates); ``None``: PPO's current learning rate
     :param bc_follows_handover: multiply ``bc_coef`` by the hand-over weight, so that cloning fades out with
         the expert's advantage and the learner is free to improve past the expert
-    :param handover_lr_factor: multiply the learning rate (of PPO's updates and of the cloning steps) by
-        ``w + (1 - w) * handover_lr_factor``, ``w`` the hand-over weight: 1 keeps SB3's ``learning_rate``; below 1,
-        the PPO phase takes smaller steps from the hand-over on (without an expert the factor is 1)
+    :param handover_lr_factor: multiply the learning rate (of PPO's updates, and of the cloning steps unless
+        ``bc_learning_rate`` is set) by ``w + (1 - w) * handover_lr_factor``, ``w`` the hand-over weight: 1 keeps
+        SB3's ``learning_rate``; below 1, the PPO phase takes smaller steps from the hand-over on (without an
+        expert the factor is 1)
     :param log_std_from_expert: start the learner's (state-independent) log standard deviation at the expert's
         (SB3 PPO, A2C or TRPO experts with a Box action space; for ``"TanhMlpPolicy"`` the pre-tanh noise of the
         same width in the policy's [-1, 1] units) instead of ``log_std_init``, so that the learner's own roll-in
