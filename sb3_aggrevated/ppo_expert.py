@@ -323,8 +323,9 @@ class PPOExpert(PPO):
         if rate is not None and (
             not isinstance(rate, (int, float)) or isinstance(rate, bool) or not 0.0 < rate < float("inf")
         ):
+            hint = " (YAML reads 1e-3 as a string: write 0.001 or !!float 1e-3)" if isinstance(rate, str) else ""
             raise ValueError(
-                f"bc_learning_rate must be a finite number > 0, or None for PPO's learning rate; got {rate!r}."
+                f"bc_learning_rate must be a finite number > 0, or None for PPO's learning rate; got {rate!r}{hint}."
             )
         if self.bc_loss not in BC_LOSSES:
             raise ValueError(f"bc_loss must be one of {BC_LOSSES}, got {self.bc_loss!r}.")

@@ -498,6 +498,8 @@ def test_bc_learning_rate_applies_to_the_cloning_steps_only():
     for bad in (0.0, -1e-3, float("nan"), "1e-3", True):
         with pytest.raises(ValueError, match="bc_learning_rate must be a finite number > 0"):
             PPOExpert("TanhMlpPolicy", env, expert=expert, bc_learning_rate=bad, **kwargs)
+    with pytest.raises(ValueError, match="YAML reads 1e-3 as a string: write 0.001"):
+        PPOExpert("TanhMlpPolicy", env, expert=expert, bc_learning_rate="1e-3", **kwargs)
 
 
 @pytest.mark.parametrize("policy, offset", [("MlpPolicy", 0.0), ("TanhMlpPolicy", -np.log(2.0))])
