@@ -29,6 +29,11 @@ from typing import Any
 import numpy as np
 import yaml
 
+#: the checkout this script belongs to. Its sb3_aggrevated and hyperparams/ are what runs, not an installed copy: a
+#: regular install is a snapshot, and an entry edited since would silently not apply (spawned workers inherit sys.path)
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
 
 def expert_keys() -> set[str]:
     """PPOExpert's own keywords (those PPO does not take): dropped for the PPO runs."""
@@ -240,7 +245,17 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
     if not callback.curve or callback.curve[-1][0] != model.num_timesteps:
         callback._evaluate()
     fps = (model.num_timesteps - start_steps) / train_time
+    import sb3_aggrevated
+
     result = {"algo": algo, "env_id": env_id, "seed": seed, "curve": callback.curve, "fps": fps}
+    # what was trained: the package's source, the entry with the overrides, and the networks' widths as built
+    result["source"] = str(Path(sb3_aggrevated.__file__).resolve().parent)
+    plain = (bool, int, float, str, type(None))
+    result["entry"] = {key: value if isinstance(value, plain) else repr(value) for key, value in entry.items()}
+    result["net_arch"] = {
+        name: [layer.out_features for layer in net if hasattr(layer, "out_features")]
+        for name, net in (("pi", model.policy.mlp_extractor.policy_net), ("vf", model.policy.mlp_extractor.value_net))
+    }
     if started_from is not None:
         result["init_from"] = str(started_from)
     if resumed_from is not None:
@@ -294,6 +309,17 @@ def report(
         f"({expert['n_episodes']} episodes).",
         f"Threshold: {threshold:.1f}. Deterministic evaluation, {results[0]['eval_episodes']} episodes per point.",
         f"Near the expert: {near_threshold:.1f} (within {near:.0%} of the expert's return).",
+        *(
+            [
+                "Hidden layers as built (actor / critic): "
+                + "; ".join(
+                    f"{algo} {'/'.join(str(widths) for widths in arch.values())}" for algo, arch in sorted(archs.items())
+                )
+                + "."
+            ]
+            if (archs := {r["algo"]: r["net_arch"] for r in results if r.get("net_arch")})
+            else []
+        ),
         *(
             [f"Curves evaluated from step {first} on (--eval-from): steps to a threshold count from there only."]
             if (first := min(int(r["curve"][0][0]) for r in results)) > 0 and not any(r.get("resumed_from") for r in results)

@@ -47,6 +47,11 @@ def test_compare_writes_curves_table_and_plot(tmp_path):
     assert (out / "curves.png").stat().st_size > 0
     assert (out / "models" / "ppo_expert_seed1.zip").is_file() and (out / "models" / "ppo_seed1.zip").is_file()
     assert (out / "logs" / "ppo_expert_seed1" / "progress.csv").is_file()
+    # the checkout's package and entry ran (an installed copy may be older), and each run says what it built
+    for run in runs.values():
+        assert run["source"] == str(BENCHMARKS.parent / "sb3_aggrevated")
+        assert run["entry"]["expert"] == "embedded/sac-Pendulum-v1" and run["net_arch"] == {"pi": [64, 64], "vf": [64, 64]}
+    assert "Hidden layers as built (actor / critic): ppo [64, 64]/[64, 64]; ppo_expert [64, 64]/[64, 64]." in results
 
     # the report rebuilds from the saved runs without training again
     rebuilt = _run([str(BENCHMARKS / "compare.py"), "--env", "Pendulum-v1", "--seeds", "1", "--n-timesteps", "2048",

@@ -4,7 +4,7 @@ the curves), for a reading of "the expert's mean" with a standard error of about
 Run from the repository root with SB3_AGGREVATED_EXPERTS set: python docs/bench/hardcore_anchor_5M/evaluate_more.py
 (``--runs docs/bench/hardcore_lr_factor`` evaluates that folder's final models the same way, into its own
 ``evaluate_more.json``; ``--params KEY=VALUE ...`` overrides the entry as in compare.py, for models trained with
-another one: ``--runs docs/bench/hardcore_256 --params "policy_kwargs=dict(net_arch=[256, 256])"``.)
+another one: ``--runs docs/bench/hardcore_256x256 --params "policy_kwargs=dict(net_arch=[256, 256])"``.)
 """
 
 import argparse
