@@ -41,6 +41,11 @@ MIXING_MODES = ("step", "episode")
 BC_LOSSES = ("mse", "nll")
 
 
+def _positive_finite(value: Any) -> bool:
+    """Whether ``value`` is a real number (not a bool, not a string) in (0, inf)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0.0 < value < float("inf")
+
+
 def _masked_mean(values: th.Tensor, mask: th.Tensor | None) -> th.Tensor:
     if mask is None:
         return values.mean()
@@ -320,9 +325,7 @@ class PPOExpert(PPO):
         if not isinstance(self.bc_steps, int) or self.bc_steps < 0:
             raise ValueError(f"bc_steps must be an integer >= 0, got {self.bc_steps!r}.")
         rate = self.bc_learning_rate
-        if rate is not None and (
-            not isinstance(rate, (int, float)) or isinstance(rate, bool) or not 0.0 < rate < float("inf")
-        ):
+        if rate is not None and not _positive_finite(rate):
             hint = " (YAML reads 1e-3 as a string: write 0.001 or !!float 1e-3)" if isinstance(rate, str) else ""
             raise ValueError(
                 f"bc_learning_rate must be a finite number > 0, or None for PPO's learning rate; got {rate!r}{hint}."
@@ -330,7 +333,7 @@ class PPOExpert(PPO):
         if self.bc_loss not in BC_LOSSES:
             raise ValueError(f"bc_loss must be one of {BC_LOSSES}, got {self.bc_loss!r}.")
         factor = self.handover_lr_factor
-        if not isinstance(factor, (int, float)) or isinstance(factor, bool) or not 0.0 < factor < float("inf"):
+        if not _positive_finite(factor):
             raise ValueError(
                 f"handover_lr_factor must be a finite number > 0 (1: SB3's learning rate throughout), got {factor!r}."
             )
