@@ -23,6 +23,7 @@ import os
 import shlex
 import sys
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +73,7 @@ def _schedule(value: Any) -> Any:
 
 
 def build(algo: str, env_id: str, entry: dict[str, Any], seed: int, eval_seed: int = EVAL_SEED_BASE):
-    """The model and its eval env, as rl_zoo3 would build them for this entry."""
+    """The model, as rl_zoo3 would build it for this entry, and a function making its eval env (see ``evaluate``)."""
     import torch as th
     from stable_baselines3 import PPO
     from stable_baselines3.common.env_util import make_vec_env
@@ -88,26 +89,43 @@ def build(algo: str, env_id: str, entry: dict[str, Any], seed: int, eval_seed: i
     if isinstance(hp.get("policy_kwargs"), str):
         hp["policy_kwargs"] = eval(hp["policy_kwargs"], {"nn": th.nn, "th": th, "dict": dict})  # as rl_zoo3 does
     env = make_vec_env(env_id, n_envs=entry.get("n_envs", 1), seed=seed)
-    eval_env = make_vec_env(env_id, n_envs=1, seed=eval_seed + seed)
     if entry.get("normalize"):
         env = VecNormalize(env, gamma=hp.get("gamma", 0.99))
-        eval_env = VecNormalize(eval_env, training=False, norm_reward=False)
     policy = entry.get("policy", "MlpPolicy")
     if algo == "ppo":
         hp = {k: v for k, v in hp.items() if k not in expert_keys()}
         model = PPO(TanhGaussianPolicy if policy == "TanhMlpPolicy" else policy, env, seed=seed, device="cpu", **hp)
     else:
         model = PPOExpert(policy, env, seed=seed, device="cpu", **hp)
-    return model, eval_env
+    return model, partial(make_eval_env, env_id, bool(entry.get("normalize")), eval_seed + seed)
+
+
+def make_eval_env(env_id: str, normalize: bool, seed: int):
+    """A new evaluation env (frozen VecNormalize where the entry normalises; ``evaluate`` syncs its statistics)."""
+    from stable_baselines3.common.env_util import make_vec_env
+    from stable_baselines3.common.vec_env import VecNormalize
+
+    eval_env = make_vec_env(env_id, n_envs=1, seed=seed)
+    return VecNormalize(eval_env, training=False, norm_reward=False) if normalize else eval_env
 
 
 def evaluate(model, eval_env, n_episodes: int, eval_seed: int = EVAL_SEED_BASE) -> tuple[float, float]:
+    """Deterministic return of ``model`` over ``n_episodes`` episodes seeded with ``eval_seed``. ``eval_env`` is the
+    function ``build`` returns (a new env for each evaluation, closed after it) or a VecEnv. Only a new env plays
+    exactly the same episodes every time: seeding fixes the start states and terrain, but an env whose reset keeps
+    simulator state goes on from it (gymnasium 1.x's BipedalWalker keeps its Box2D world across resets, so the same
+    policy on a reseeded env can end its episodes differently)."""
     from stable_baselines3.common.evaluation import evaluate_policy
     from stable_baselines3.common.vec_env import sync_envs_normalization
 
-    sync_envs_normalization(model.get_env(), eval_env)
-    eval_env.seed(eval_seed)  # the same episodes at every point and for every algorithm
-    mean, std = evaluate_policy(model, eval_env, n_eval_episodes=n_episodes, deterministic=True)
+    env = eval_env() if callable(eval_env) else eval_env
+    try:
+        sync_envs_normalization(model.get_env(), env)
+        env.seed(eval_seed)  # the same episodes at every point and for every algorithm
+        mean, std = evaluate_policy(model, env, n_eval_episodes=n_episodes, deterministic=True)
+    finally:
+        if env is not eval_env:
+            env.close()
     return float(mean), float(std)
 
 

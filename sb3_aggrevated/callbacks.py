@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 from stable_baselines3.common.callbacks import BaseCallback, CheckpointCallback, EvalCallback
+from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.evaluation import evaluate_policy
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize, sync_envs_normalization, unwrap_vec_normalize
 
@@ -160,13 +161,17 @@ class ExpertEvalCallback(EvalCallback):
     ``EvalCallback`` that also evaluates the expert (once, on the same eval env and episodes) and a
     random policy, and reports the learner's return as a fraction of expert level:
     ``eval/expert_score = (R - R_random) / (R_expert - R_random)`` (1 means expert level, above 1 better).
-    Every evaluation plays the same episodes (the eval env is reseeded with ``eval_seed``). The best model
-    is saved with its VecNormalize statistics (``vecnormalize.pkl`` beside ``best_model.zip``).
+    Every evaluation is reseeded with ``eval_seed``: the same start states for the learner, the expert and the
+    random policy. Given an env id, the callback makes a new env for each evaluation, so the episodes are exactly
+    the same; a VecEnv passed in is reused, and an env whose reset keeps simulator state goes on from it
+    (gymnasium 1.x's BipedalWalker keeps its Box2D world across resets: the same policy can end its episodes
+    differently from one evaluation to the next). The best model is saved with its VecNormalize statistics
+    (``vecnormalize.pkl`` beside ``best_model.zip``).
 
     Takes every argument of ``EvalCallback``, plus:
 
-    :param eval_env: the evaluation env, or an env id (made with ``make_vec_env``; wrapped in a frozen
-        VecNormalize when the training env has one, its statistics synced before each evaluation)
+    :param eval_env: the evaluation env, or an env id (made with ``make_vec_env``, anew for each evaluation;
+        wrapped in a frozen VecNormalize when the training env has one, its statistics synced before each evaluation)
     :param expert: the expert (anything :func:`~sb3_aggrevated.experts.load_expert` takes); default: the
         model's own ``expert`` (PPOExpert)
     :param stop_at_expert_fraction: stop training once ``eval/expert_score`` reaches this (``None``: never)
@@ -187,10 +192,9 @@ class ExpertEvalCallback(EvalCallback):
         verbose: int = 1,
         **kwargs: Any,
     ):
-        if isinstance(eval_env, str):
-            from stable_baselines3.common.env_util import make_vec_env
-
-            eval_env = make_vec_env(eval_env, n_envs=1)
+        eval_env_id = eval_env if isinstance(eval_env, str) else None
+        if eval_env_id is not None:
+            eval_env = make_vec_env(eval_env_id, n_envs=1)
         if stop_at_expert_fraction is not None and not stop_at_expert_fraction > 0:
             raise ValueError(f"stop_at_expert_fraction must be > 0 (1.0 = expert level), got {stop_at_expert_fraction}.")
         super().__init__(
@@ -203,6 +207,7 @@ class ExpertEvalCallback(EvalCallback):
             verbose=verbose,
             **kwargs,
         )
+        self.eval_env_id = eval_env_id
         self.expert_source = expert
         self.stop_at_expert_fraction = stop_at_expert_fraction
         self.eval_seed = eval_seed
@@ -218,15 +223,26 @@ class ExpertEvalCallback(EvalCallback):
         if source is None:
             raise ValueError("ExpertEvalCallback: the model has no expert; pass expert=... (a path, model or Expert).")
         self.expert = load_expert(source, self.eval_env)
-        sync_envs_normalization(self.training_env, self.eval_env)
+        self._renew_eval_env()
         self.expert_mean_reward, _ = evaluate_expert(self.expert, self.eval_env, self.n_eval_episodes, self.eval_seed)
+        self._renew_eval_env()
         self.random_mean_reward, _ = evaluate_expert(self.expert, self.eval_env, self.n_eval_episodes, self.eval_seed, True)
         if self.verbose >= 1:
             print(f"Expert return {self.expert_mean_reward:.2f}, random policy {self.random_mean_reward:.2f}")
 
+    def _renew_eval_env(self) -> None:
+        """A new eval env where it was made from an env id (a VecEnv passed in is kept), statistics synced."""
+        if self.eval_env_id is not None:
+            self.eval_env.close()
+            self.eval_env = make_vec_env(self.eval_env_id, n_envs=1)
+            if unwrap_vec_normalize(self.training_env) is not None:
+                self.eval_env = VecNormalize(self.eval_env, training=False, norm_reward=False)
+        sync_envs_normalization(self.training_env, self.eval_env)
+
     def _on_step(self) -> bool:
         if not (self.eval_freq > 0 and self.n_calls % self.eval_freq == 0):
             return True
+        self._renew_eval_env()
         self.eval_env.seed(self.eval_seed)  # the same episodes as the expert's
         previous_best = self.best_mean_reward
         continue_training = super()._on_step()

@@ -78,6 +78,9 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     )
     reference = args.expert or model.expert_id
     if reference:
+        # a new env: one reseeded after the learner's episodes would go on from its simulator state (gymnasium's
+        # BipedalWalker keeps its Box2D world across resets), not play exactly the learner's episodes
+        env = make_eval_env(run, args.env)
         expert = load_expert(reference, env)
         e_mean, e_std = evaluate_expert(expert, env, args.n_episodes, seed=args.seed)
         result.update(expert_mean=e_mean, expert_std=e_std)

@@ -100,6 +100,20 @@ def test_fps_env_timer_sits_below_vec_normalize_and_counts_the_envs_time():
     assert isinstance(time_envs(plain), EnvTimer) and isinstance(plain.env, EnvTimer)
 
 
+def test_compare_evaluations_of_one_policy_are_equal_on_an_env_that_keeps_state_across_resets():
+    # BipedalWalker keeps its Box2D world across resets: a reseeded env reused for the next evaluation can end the
+    # same policy's episodes differently; compare.py makes a new eval env for each evaluation
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        from compare import build, evaluate, load_entry
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    entry = load_entry(None, "BipedalWalker-v3", ["n_envs=1", "policy_kwargs=dict(net_arch=[8])"])
+    model, make_eval_env = build("ppo", "BipedalWalker-v3", entry, seed=0)
+    readings = [evaluate(model, make_eval_env, 3) for _ in range(4)]
+    assert readings == [readings[0]] * 4
+
+
 def test_compare_eval_from_extends_a_curve_without_changing_training(tmp_path):
     # evaluations are deterministic and use their own env: skipping the early ones leaves training as it was
     def curve(out: Path, *extra: str) -> list:

@@ -1,5 +1,6 @@
 """Callbacks on tiny trainings: logged keys, expert score, early stop, best model with its statistics."""
 
+import gymnasium as gym
 import numpy as np
 import pytest
 from stable_baselines3 import PPO
@@ -86,6 +87,20 @@ def test_expert_eval_callback_stops_at_expert_level():
     model.learn(64 * 10, callback=callback)
     assert callback.expert_score == pytest.approx(1.0)
     assert model.num_timesteps == 32  # stopped at the first evaluation
+
+
+def test_expert_eval_callback_given_an_env_id_plays_exactly_the_same_episodes(tmp_path):
+    # BipedalWalker keeps its Box2D world across resets, so a reseeded env reused for a second evaluation can end the
+    # same policy's episodes differently; an env id gets a new env each time. The learner is its own expert and is
+    # evaluated before its first update: its return must equal the expert's exactly, every time.
+    env = DummyVecEnv([lambda: Monitor(gym.make("BipedalWalker-v3"))])
+    model = PPO("MlpPolicy", env, **TINY)
+    callback = ExpertEvalCallback(
+        "BipedalWalker-v3", expert=model, n_eval_episodes=3, eval_freq=8, log_path=str(tmp_path), verbose=0
+    )
+    model.learn(32, callback=callback)  # evaluations at steps 8, 16, 24, 32, all before the update at 32
+    assert len(callback.evaluations_results) == 4
+    assert [float(np.mean(r)) for r in callback.evaluations_results] == [callback.expert_mean_reward] * 4
 
 
 def test_callbacks_work_with_plain_ppo_given_an_expert():

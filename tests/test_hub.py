@@ -185,11 +185,16 @@ def test_rl_zoo3_push_to_hub_imports(tmp_path):
     assert "ppo_expert" in proc.stdout
 
 
-def test_evaluate_cli_reports_learner_and_expert_on_the_same_episodes(experts, tmp_path):
-    from sb3_aggrevated.evaluate import main
+def test_evaluate_cli_reports_learner_and_expert_on_the_same_episodes(experts, tmp_path, monkeypatch):
+    import sb3_aggrevated.evaluate as cli
 
     expert = expert_path(experts, "sac", "Pendulum-v1")
     _zoo_run(tmp_path, expert)  # trained with VecNormalize: the eval env must use its frozen statistics
-    result = main(["--env", "Pendulum-v1", "-f", str(tmp_path / "logs"), "-n", "2"])
+    envs = []  # each player gets a new env (one reseeded after the other's episodes can keep simulator state)
+    for name in ("evaluate_policy", "evaluate_expert"):
+        play = getattr(cli, name)
+        monkeypatch.setattr(cli, name, lambda pol, env, *a, _play=play, **k: envs.append(env) or _play(pol, env, *a, **k))
+    result = cli.main(["--env", "Pendulum-v1", "-f", str(tmp_path / "logs"), "-n", "2"])
     assert result["timesteps"] == 256
     assert np.isfinite(result["learner_mean"]) and result["expert_mean"] > result["learner_mean"]
+    assert len(envs) == 2 and envs[0] is not envs[1]

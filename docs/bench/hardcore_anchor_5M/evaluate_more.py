@@ -4,7 +4,9 @@ the curves), for a reading of "the expert's mean" with a standard error of about
 Run from the repository root with SB3_AGGREVATED_EXPERTS set: python docs/bench/hardcore_anchor_5M/evaluate_more.py
 (``--runs docs/bench/hardcore_lr_factor`` evaluates that folder's final models the same way, into its own
 ``evaluate_more.json``; ``--params KEY=VALUE ...`` overrides the entry as in compare.py, for models trained with
-another one: ``--runs docs/bench/hardcore_256x256 --params "policy_kwargs=dict(net_arch=[256, 256])"``.)
+another one: ``--runs docs/bench/hardcore_256x256 --params "policy_kwargs=dict(net_arch=[256, 256])"``;
+``--episodes 50 --eval-seed 100000 --name final_new_env.json`` reads compare.py's final evaluation again, on a new
+env, exactly repeatable.)
 """
 
 import argparse
@@ -15,12 +17,15 @@ from pathlib import Path
 parser = argparse.ArgumentParser(description=__doc__)
 parser.add_argument("--runs", default=str(Path(__file__).parent), help="folder whose models/ to evaluate")
 parser.add_argument("--params", nargs="*", default=[], help="entry overrides the models were trained with")
+parser.add_argument("--episodes", type=int, default=200)
+parser.add_argument("--eval-seed", type=int, default=300_000)
+parser.add_argument("--name", default="evaluate_more.json", help="file written into --runs")
 args = parser.parse_args()
 HERE = Path(args.runs)
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent.parent / "benchmarks"))
 from compare import build, evaluate, evaluate_expert, init_from, load_entry  # noqa: E402
 
-ENV, EPISODES, SEED = "BipedalWalkerHardcore-v3", 200, 300_000
+ENV, EPISODES, SEED = "BipedalWalkerHardcore-v3", args.episodes, args.eval_seed
 entry = load_entry(None, ENV, args.params)
 results = {"episodes": EPISODES, "eval_seed": SEED, "expert": evaluate_expert(ENV, entry, EPISODES, SEED)}
 print("expert", results["expert"], flush=True)
@@ -30,4 +35,4 @@ for seed in (1, 2):
     mean, std = evaluate(model, eval_env, EPISODES, SEED)
     results[f"ppo_expert_seed{seed}"] = {"mean": mean, "std": std}
     print(seed, mean, std, flush=True)
-(HERE / "evaluate_more.json").write_text(json.dumps(results, indent=1))
+(HERE / args.name).write_text(json.dumps(results, indent=1))

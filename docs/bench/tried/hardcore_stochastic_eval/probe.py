@@ -41,7 +41,8 @@ if what == "expert":
 else:
     entry = load_entry(None, ENV, [])
     for seed in (1, 2):
-        model, eval_env = build("ppo_expert", ENV, entry, seed, SEED)
+        model, make_eval_env = build("ppo_expert", ENV, entry, seed, SEED)
+        eval_env = make_eval_env()  # one env for both readings, as when this probe ran
         init_from(model, str(ROOT / "docs/bench/hardcore_rerun_64/models/ppo_expert_seed{seed}"), seed)
         sync_envs_normalization(model.get_env(), eval_env)
         for deterministic in (True, False):
