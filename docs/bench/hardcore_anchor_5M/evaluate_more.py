@@ -17,6 +17,8 @@ from pathlib import Path
 parser = argparse.ArgumentParser(description=__doc__)
 parser.add_argument("--runs", default=str(Path(__file__).parent), help="folder whose models/ to evaluate")
 parser.add_argument("--params", nargs="*", default=[], help="entry overrides the models were trained with")
+parser.add_argument("--env", default="BipedalWalkerHardcore-v3")
+parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
 parser.add_argument("--episodes", type=int, default=200)
 parser.add_argument("--eval-seed", type=int, default=300_000)
 parser.add_argument("--name", default="evaluate_more.json", help="file written into --runs")
@@ -25,11 +27,11 @@ HERE = Path(args.runs)
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent.parent / "benchmarks"))
 from compare import build, evaluate, evaluate_expert, init_from, load_entry  # noqa: E402
 
-ENV, EPISODES, SEED = "BipedalWalkerHardcore-v3", args.episodes, args.eval_seed
+ENV, EPISODES, SEED = args.env, args.episodes, args.eval_seed
 entry = load_entry(None, ENV, args.params)
 results = {"episodes": EPISODES, "eval_seed": SEED, "expert": evaluate_expert(ENV, entry, EPISODES, SEED)}
 print("expert", results["expert"], flush=True)
-for seed in (1, 2):
+for seed in args.seeds:
     model, eval_env = build("ppo_expert", ENV, entry, seed, SEED)
     init_from(model, str(HERE / "models" / "ppo_expert_seed{seed}"), seed)
     mean, std = evaluate(model, eval_env, EPISODES, SEED)
