@@ -3,8 +3,8 @@ the curves), for a reading of "the expert's mean" with a standard error of about
 
 Run from the repository root with SB3_AGGREVATED_EXPERTS set: python docs/bench/hardcore_anchor_5M/evaluate_more.py
 (``--runs docs/bench/hardcore_lr_factor`` evaluates that folder's final models the same way, into its own
-``evaluate_more.json``; ``--params KEY=VALUE ...`` overrides the entry as in compare.py, for models trained with
-another one: ``--runs docs/bench/hardcore_256x256 --params "policy_kwargs=dict(net_arch=[256, 256])"``;
+``evaluate_more.json``; each model is loaded whole, with the widths and hyperparameters it was trained with, so
+``--params KEY=VALUE ...`` (entry overrides as in compare.py) only shapes the model built before the load;
 ``--episodes 50 --eval-seed 100000 --name final_new_env.json`` reads compare.py's final evaluation again, on a new
 env, exactly repeatable.)
 """
@@ -25,7 +25,7 @@ parser.add_argument("--name", default="evaluate_more.json", help="file written i
 args = parser.parse_args()
 HERE = Path(args.runs)
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent.parent / "benchmarks"))
-from compare import build, evaluate, evaluate_expert, init_from, load_entry  # noqa: E402
+from compare import build, evaluate, evaluate_expert, load_entry, resume_from  # noqa: E402
 
 ENV, EPISODES, SEED = args.env, args.episodes, args.eval_seed
 entry = load_entry(None, ENV, args.params)
@@ -33,7 +33,8 @@ results = {"episodes": EPISODES, "eval_seed": SEED, "expert": evaluate_expert(EN
 print("expert", results["expert"], flush=True)
 for seed in args.seeds:
     model, eval_env = build("ppo_expert", ENV, entry, seed, SEED)
-    init_from(model, str(HERE / "models" / "ppo_expert_seed{seed}"), seed)
+    # the saved model whole, with its own widths and hyperparameters (the entry's may have changed since)
+    model, _ = resume_from(model, str(HERE / "models" / "ppo_expert_seed{seed}"), seed, entry)
     mean, std = evaluate(model, eval_env, EPISODES, SEED)
     results[f"ppo_expert_seed{seed}"] = {"mean": mean, "std": std}
     print(seed, mean, std, flush=True)
