@@ -22,8 +22,9 @@ for seed, style in ((1, "-"), (2, "--")):
     plot_run(ax_eval, ax_train, NARROW, f"ppo_expert_seed{seed}", style, "tab:orange", f"64x64 entry, seed {seed}")
     for folder, colour, part in ((FIRST, "tab:blue", "0-2M"), (HERE, "tab:purple", "resumed, 2-5M")):
         plot_run(ax_eval, ax_train, folder, f"ppo_expert_seed{seed}", style, colour, f"256x256, seed {seed}, {part}")
-    for folder in (FIRST, HERE):
-        if (folder / "runs" / f"ppo_seed{seed}.json").is_file():
-            plot_run(ax_eval, ax_train, folder, f"ppo_seed{seed}", style, "tab:green", f"PPO 256x256, seed {seed}")
+    ppo = [folder for folder in (FIRST, HERE) if (folder / "runs" / f"ppo_seed{seed}.json").is_file()]
+    for i, folder in enumerate(ppo):  # seed 1 in two parts, one legend entry ("_..." labels stay out of it)
+        label = f"{'_' if i else ''}PPO 256x256, seed {seed}{', 0-5M' if len(ppo) > 1 else ', 0-2M'}"
+        plot_run(ax_eval, ax_train, folder, f"ppo_seed{seed}", style, "tab:green", label)
 title = "BipedalWalkerHardcore-v3: a 256x256 learner to 5M against the 64x64 entry, training seeds 1 and 2"
 finish(fig, ax_eval, ax_train, expert, title, HERE / "curves_5M.png", ncol=4, bottom=0.17)
