@@ -80,6 +80,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     if reference:
         # a new env: one reseeded after the learner's episodes would go on from its simulator state (gymnasium's
         # BipedalWalker keeps its Box2D world across resets), not play exactly the learner's episodes
+        env.close()
         env = make_eval_env(run, args.env)
         expert = load_expert(reference, env)
         e_mean, e_std = evaluate_expert(expert, env, args.n_episodes, seed=args.seed)

@@ -248,6 +248,7 @@ def package_agent(
     }
     reference = expert if expert is not None else model.expert_id
     if reference is not None:
+        env.close()
         env = make_eval_env(run, env_id, env_kwargs)  # a new env: exactly the learner's episodes (see evaluate.py)
         e_mean, e_std = evaluate_expert(load_expert(reference, env), env, n_eval_episodes, seed=seed)
         results["expert"] = {"id": str(reference), "mean_reward": e_mean, "std_reward": e_std}
