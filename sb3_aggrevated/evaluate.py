@@ -55,6 +55,42 @@ def make_eval_env(run: Path, env_id: str, env_kwargs: dict[str, Any] | None = No
     return env
 
 
+def evaluate_run(
+    run: Path,
+    env_id: str,
+    model: PPOExpert,
+    n_episodes: int,
+    seed: int,
+    expert: Any = None,
+    env_kwargs: dict[str, Any] | None = None,
+) -> dict[str, float]:
+    """
+    The learner's deterministic return on ``n_episodes`` episodes seeded with ``seed`` and, where ``expert`` is given,
+    the expert's on exactly those episodes. Each plays on a new env with the run's frozen VecNormalize statistics: one
+    reseeded after the other's episodes would go on from its simulator state (gymnasium's BipedalWalker keeps its
+    Box2D world across resets) instead of playing the same episodes.
+
+    :param run: the run folder rl_zoo3 wrote
+    :param env_id: the env
+    :param model: the learner
+    :param n_episodes: evaluation episodes of each
+    :param seed: seed of the evaluation episodes
+    :param expert: the expert (anything :func:`~sb3_aggrevated.experts.load_expert` takes), or None: the learner only
+    :param env_kwargs: keyword arguments of the env
+    :return: ``learner_mean``, ``learner_std``, and ``expert_mean``, ``expert_std`` where an expert was given
+    """
+    env = make_eval_env(run, env_id, env_kwargs)
+    env.seed(seed)
+    mean, std = evaluate_policy(model, env, n_eval_episodes=n_episodes, deterministic=True)  # type: ignore[misc]
+    env.close()
+    result = {"learner_mean": float(mean), "learner_std": float(std)}  # type: ignore[arg-type]
+    if expert is not None:
+        env = make_eval_env(run, env_id, env_kwargs)
+        result["expert_mean"], result["expert_std"] = evaluate_expert(load_expert(expert, env), env, n_episodes, seed=seed)
+        env.close()
+    return result
+
+
 def main(argv: list[str] | None = None) -> dict[str, float]:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--env", required=True)
@@ -68,24 +104,15 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
 
     run = find_run(args.folder, args.algo, args.env, args.exp_id)
     model = PPOExpert.load(run / f"{args.env}.zip", device="cpu")
-    env = make_eval_env(run, args.env)
-    env.seed(args.seed)
-    mean, std = evaluate_policy(model, env, n_eval_episodes=args.n_episodes, deterministic=True)  # type: ignore[misc]
-    result = {"learner_mean": float(mean), "learner_std": float(std), "timesteps": model.num_timesteps}  # type: ignore[arg-type]
+    reference = args.expert or model.expert_id or None
+    result = evaluate_run(run, args.env, model, args.n_episodes, args.seed, expert=reference)
+    result["timesteps"] = model.num_timesteps
     print(
         f"Learner  ({run / args.env}.zip, {model.num_timesteps} steps): "
-        f"{mean:.1f} +- {std:.1f} over {args.n_episodes} episodes"
+        f"{result['learner_mean']:.1f} +- {result['learner_std']:.1f} over {args.n_episodes} episodes"
     )
-    reference = args.expert or model.expert_id
-    if reference:
-        # a new env: one reseeded after the learner's episodes would go on from its simulator state (gymnasium's
-        # BipedalWalker keeps its Box2D world across resets), not play exactly the learner's episodes
-        env.close()
-        env = make_eval_env(run, args.env)
-        expert = load_expert(reference, env)
-        e_mean, e_std = evaluate_expert(expert, env, args.n_episodes, seed=args.seed)
-        result.update(expert_mean=e_mean, expert_std=e_std)
-        print(f"Expert   ({reference}): {e_mean:.1f} +- {e_std:.1f} on the same episodes")
+    if reference is not None:
+        print(f"Expert   ({reference}): {result['expert_mean']:.1f} +- {result['expert_std']:.1f} on the same episodes")
     return result
 
 

@@ -24,12 +24,9 @@ from pprint import pformat
 from typing import Any
 
 import yaml
-from stable_baselines3.common.evaluation import evaluate_policy
 from stable_baselines3.common.vec_env import VecEnv
 
-from sb3_aggrevated.callbacks import evaluate_expert
-from sb3_aggrevated.evaluate import find_run, make_eval_env
-from sb3_aggrevated.experts import load_expert
+from sb3_aggrevated.evaluate import evaluate_run, find_run, make_eval_env
 from sb3_aggrevated.ppo_expert import PPOExpert
 from sb3_aggrevated.zoo import ALGO_NAME
 
@@ -233,25 +230,24 @@ def package_agent(
 
     # evaluations: the learner, and its expert on the same episodes
     model = PPOExpert.load(run / f"{env_id}.zip", device="cpu")
-    env = make_eval_env(run, env_id, env_kwargs)
-    env.seed(seed)
-    mean, std = evaluate_policy(model, env, n_eval_episodes=n_eval_episodes, deterministic=True)  # type: ignore[misc]
+    reference = expert if expert is not None else model.expert_id
+    readings = evaluate_run(run, env_id, model, n_eval_episodes, seed, expert=reference, env_kwargs=env_kwargs)
     results: dict[str, Any] = {
         "env_id": env_id,
         "algo": "PPOExpert",
-        "mean_reward": float(mean),  # type: ignore[arg-type]
-        "std_reward": float(std),  # type: ignore[arg-type]
+        "mean_reward": readings["learner_mean"],
+        "std_reward": readings["learner_std"],
         "is_deterministic": True,
         "n_eval_episodes": n_eval_episodes,
         "eval_seed": seed,
         "n_timesteps": int(model.num_timesteps),
     }
-    reference = expert if expert is not None else model.expert_id
     if reference is not None:
-        env.close()
-        env = make_eval_env(run, env_id, env_kwargs)  # a new env: exactly the learner's episodes (see evaluate.py)
-        e_mean, e_std = evaluate_expert(load_expert(reference, env), env, n_eval_episodes, seed=seed)
-        results["expert"] = {"id": str(reference), "mean_reward": e_mean, "std_reward": e_std}
+        results["expert"] = {
+            "id": str(reference),
+            "mean_reward": readings["expert_mean"],
+            "std_reward": readings["expert_std"],
+        }
     (out / "results.json").write_text(json.dumps(results, indent=2))
     if video_length > 0:
         _record_replay(model, make_eval_env(run, env_id, {**env_kwargs, "render_mode": "rgb_array"}), out, video_length)
