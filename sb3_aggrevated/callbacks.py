@@ -223,21 +223,22 @@ class ExpertEvalCallback(EvalCallback):
         if source is None:
             raise ValueError("ExpertEvalCallback: the model has no expert; pass expert=... (a path, model or Expert).")
         self.expert = load_expert(source, self.eval_env)
-        self._renew_eval_env()
+        sync_envs_normalization(self.training_env, self.eval_env)
         self.expert_mean_reward, _ = evaluate_expert(self.expert, self.eval_env, self.n_eval_episodes, self.eval_seed)
         self._renew_eval_env()
+        sync_envs_normalization(self.training_env, self.eval_env)
         self.random_mean_reward, _ = evaluate_expert(self.expert, self.eval_env, self.n_eval_episodes, self.eval_seed, True)
         if self.verbose >= 1:
             print(f"Expert return {self.expert_mean_reward:.2f}, random policy {self.random_mean_reward:.2f}")
 
     def _renew_eval_env(self) -> None:
-        """A new eval env where it was made from an env id (a VecEnv passed in is kept), statistics synced."""
+        """A new eval env where it was made from an env id (a VecEnv passed in is kept); its statistics are synced
+        by whoever plays on it next (``EvalCallback._on_step`` does for the learner)."""
         if self.eval_env_id is not None:
             self.eval_env.close()
             self.eval_env = make_vec_env(self.eval_env_id, n_envs=1)
             if unwrap_vec_normalize(self.training_env) is not None:
                 self.eval_env = VecNormalize(self.eval_env, training=False, norm_reward=False)
-        sync_envs_normalization(self.training_env, self.eval_env)
 
     def _on_step(self) -> bool:
         if not (self.eval_freq > 0 and self.n_calls % self.eval_freq == 0):
