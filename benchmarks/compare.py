@@ -109,23 +109,22 @@ def make_eval_env(env_id: str, normalize: bool, seed: int):
     return VecNormalize(eval_env, training=False, norm_reward=False) if normalize else eval_env
 
 
-def evaluate(model, eval_env, n_episodes: int, eval_seed: int = EVAL_SEED_BASE) -> tuple[float, float]:
-    """Deterministic return of ``model`` over ``n_episodes`` episodes seeded with ``eval_seed``. ``eval_env`` is the
-    function ``build`` returns (a new env for each evaluation, closed after it) or a VecEnv. Only a new env plays
-    exactly the same episodes every time: seeding fixes the start states and terrain, but an env whose reset keeps
-    simulator state goes on from it (gymnasium 1.x's BipedalWalker keeps its Box2D world across resets, so the same
-    policy on a reseeded env can end its episodes differently)."""
+def evaluate(model, make_eval_env, n_episodes: int, eval_seed: int = EVAL_SEED_BASE) -> tuple[float, float]:
+    """Deterministic return of ``model`` over ``n_episodes`` episodes seeded with ``eval_seed``, on a new env from
+    ``make_eval_env`` (the function ``build`` returns), closed after it. Only a new env plays exactly the same
+    episodes every time: seeding fixes the start states and terrain, but an env whose reset keeps simulator state
+    goes on from it (gymnasium 1.x's BipedalWalker keeps its Box2D world across resets, so the same policy on a
+    reseeded env can end its episodes differently)."""
     from stable_baselines3.common.evaluation import evaluate_policy
     from stable_baselines3.common.vec_env import sync_envs_normalization
 
-    env = eval_env() if callable(eval_env) else eval_env
+    env = make_eval_env()
     try:
         sync_envs_normalization(model.get_env(), env)
         env.seed(eval_seed)  # the same episodes at every point and for every algorithm
         mean, std = evaluate_policy(model, env, n_eval_episodes=n_episodes, deterministic=True)
     finally:
-        if env is not eval_env:
-            env.close()
+        env.close()
     return float(mean), float(std)
 
 
