@@ -1,0 +1,84 @@
+"""How Hardcore episodes end, for the expert and the saved learners: fall (the hull touches the ground), time limit,
+or the end of the course reached, with how far along the course each episode got. A diagnosis of where the return
+the learners do not gain is lost, not a benchmark.
+
+Run from the repository root with SB3_AGGREVATED_EXPERTS set::
+
+    python docs/bench/hardcore_failures/failures.py --who expert --out docs/bench/hardcore_failures/expert.json
+    python docs/bench/hardcore_failures/failures.py --who docs/bench/hardcore_256x256_bc_batch64_5M/models/ppo_expert_seed1 \
+        --out docs/bench/hardcore_failures/entry_5M_seed1.json
+
+Episodes: one plain env reseeded once with ``--eval-seed`` and then reset unseeded, as ``benchmarks/compare.py``'s
+evaluation plays them (a new env, so the same episodes every time); the learner gets its saved VecNormalize
+statistics, the expert its raw observations.
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+from gymnasium.envs.box2d import bipedal_walker as bw
+from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "benchmarks"))
+from compare import load_entry  # noqa: E402
+
+from sb3_aggrevated import PPOExpert  # noqa: E402
+from sb3_aggrevated.experts import load_expert  # noqa: E402
+
+parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+parser.add_argument("--who", required=True, help="'expert', or a saved model's path without .zip (its _vecnormalize.pkl beside it)")
+parser.add_argument("--env", default="BipedalWalkerHardcore-v3")
+parser.add_argument("--episodes", type=int, default=100)
+parser.add_argument("--eval-seed", type=int, default=300_000)
+parser.add_argument("--out", required=True)
+args = parser.parse_args()
+
+env = gym.make(args.env)
+course_end = (bw.TERRAIN_LENGTH - bw.TERRAIN_GRASS) * bw.TERRAIN_STEP  # where the env ends an episode as done
+if args.who == "expert":
+    expert = load_expert(load_entry(None, args.env, [])["expert"], DummyVecEnv([lambda: gym.make(args.env)]))
+
+    def act(obs: np.ndarray) -> np.ndarray:
+        return expert.predict(obs[None].astype(np.float32), deterministic=True)[0]
+
+else:
+    model = PPOExpert.load(args.who + ".zip", device="cpu")
+    stats = VecNormalize.load(args.who + "_vecnormalize.pkl", DummyVecEnv([lambda: gym.make(args.env)]))
+
+    def act(obs: np.ndarray) -> np.ndarray:
+        return model.predict(stats.normalize_obs(obs[None]), deterministic=True)[0][0]
+
+
+episodes = []
+obs, _ = env.reset(seed=args.eval_seed)
+for episode in range(args.episodes):
+    total, steps, done = 0.0, 0, False
+    while not done:
+        obs, reward, terminated, truncated, _ = env.step(act(obs))
+        total, steps, done = total + float(reward), steps + 1, terminated or truncated
+    walker = env.unwrapped
+    x = float(walker.hull.position.x)
+    outcome = "fell" if walker.game_over or x < 0 else ("finished" if terminated else "time limit")
+    episodes.append({"return": total, "steps": steps, "outcome": outcome, "course_fraction": min(x / course_end, 1.0)})
+    obs, _ = env.reset()
+returns = np.array([e["return"] for e in episodes])
+summary = {
+    "who": args.who,
+    "episodes": args.episodes,
+    "eval_seed": args.eval_seed,
+    "mean": float(returns.mean()),
+    "std": float(returns.std()),
+}
+for outcome in ("finished", "fell", "time limit"):
+    ended = [e for e in episodes if e["outcome"] == outcome]
+    summary[outcome] = {
+        "episodes": len(ended),
+        "mean_return": float(np.mean([e["return"] for e in ended])) if ended else None,
+        "mean_course_fraction": float(np.mean([e["course_fraction"] for e in ended])) if ended else None,
+    }
+print(json.dumps(summary), flush=True)
+Path(args.out).write_text(json.dumps({"summary": summary, "episodes": episodes}, indent=1))
