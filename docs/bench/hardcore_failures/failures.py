@@ -30,7 +30,9 @@ from sb3_aggrevated import PPOExpert  # noqa: E402
 from sb3_aggrevated.experts import load_expert  # noqa: E402
 
 parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-parser.add_argument("--who", required=True, help="'expert', or a saved model's path without .zip (its _vecnormalize.pkl beside it)")
+parser.add_argument(
+    "--who", required=True, help="'expert', or a saved model's path without .zip (its _vecnormalize.pkl beside it)"
+)
 parser.add_argument("--env", default="BipedalWalkerHardcore-v3")
 parser.add_argument("--episodes", type=int, default=100)
 parser.add_argument("--eval-seed", type=int, default=300_000)
@@ -55,7 +57,7 @@ else:
 
 episodes = []
 obs, _ = env.reset(seed=args.eval_seed)
-for episode in range(args.episodes):
+for _ in range(args.episodes):
     total, steps, done = 0.0, 0, False
     while not done:
         obs, reward, terminated, truncated, _ = env.step(act(obs))
