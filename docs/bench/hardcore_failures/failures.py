@@ -21,6 +21,7 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 from gymnasium.envs.box2d import bipedal_walker as bw
+from stable_baselines3.common.utils import set_random_seed
 from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "benchmarks"))
@@ -36,23 +37,25 @@ parser.add_argument(
 parser.add_argument("--env", default="BipedalWalkerHardcore-v3")
 parser.add_argument("--episodes", type=int, default=100)
 parser.add_argument("--eval-seed", type=int, default=300_000)
+parser.add_argument("--stochastic", action="store_true", help="sample actions (each policy's own noise)")
 parser.add_argument("--out", required=True)
 args = parser.parse_args()
 
+set_random_seed(args.eval_seed)  # the sampled actions of --stochastic repeat
 env = gym.make(args.env)
 course_end = (bw.TERRAIN_LENGTH - bw.TERRAIN_GRASS) * bw.TERRAIN_STEP  # where the env ends an episode as done
 if args.who == "expert":
     expert = load_expert(load_entry(None, args.env, [])["expert"], DummyVecEnv([lambda: gym.make(args.env)]))
 
     def act(obs: np.ndarray) -> np.ndarray:
-        return expert.predict(obs[None].astype(np.float32), deterministic=True)[0]
+        return expert.predict(obs[None].astype(np.float32), deterministic=not args.stochastic)[0]
 
 else:
     model = PPOExpert.load(args.who + ".zip", device="cpu")
     stats = VecNormalize.load(args.who + "_vecnormalize.pkl", DummyVecEnv([lambda: gym.make(args.env)]))
 
     def act(obs: np.ndarray) -> np.ndarray:
-        return model.predict(stats.normalize_obs(obs[None]), deterministic=True)[0][0]
+        return model.predict(stats.normalize_obs(obs[None]), deterministic=not args.stochastic)[0][0]
 
 
 episodes = []
@@ -72,6 +75,7 @@ summary = {
     "who": args.who,
     "episodes": args.episodes,
     "eval_seed": args.eval_seed,
+    "stochastic": args.stochastic,
     "mean": float(returns.mean()),
     "std": float(returns.std()),
 }
