@@ -22,13 +22,13 @@ import gymnasium as gym
 import numpy as np
 from gymnasium.envs.box2d import bipedal_walker as bw
 from stable_baselines3.common.utils import set_random_seed
-from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
+from stable_baselines3.common.vec_env import DummyVecEnv
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "benchmarks"))
-from compare import load_entry  # noqa: E402
+from compare import load_entry, model_files  # noqa: E402
 
 from sb3_aggrevated import PPOExpert  # noqa: E402
-from sb3_aggrevated.experts import load_expert  # noqa: E402
+from sb3_aggrevated.experts import load_expert, load_vec_normalize  # noqa: E402
 
 parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 parser.add_argument(
@@ -51,8 +51,9 @@ if args.who == "expert":
         return expert.predict(obs[None].astype(np.float32), deterministic=not args.stochastic)[0]
 
 else:
-    model = PPOExpert.load(args.who + ".zip", device="cpu")
-    stats = VecNormalize.load(args.who + "_vecnormalize.pkl", DummyVecEnv([lambda: gym.make(args.env)]))
+    zip_path, stats_path = model_files(args.who)  # as compare.py --save-models wrote them
+    model = PPOExpert.load(zip_path, device="cpu")
+    stats = load_vec_normalize(stats_path)
 
     def act(obs: np.ndarray) -> np.ndarray:
         return model.predict(stats.normalize_obs(obs[None]), deterministic=not args.stochastic)[0][0]
