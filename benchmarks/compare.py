@@ -57,11 +57,7 @@ def load_entry(conf: str | None, env_id: str, overrides: list[str]) -> dict[str,
     entries = yaml.safe_load(Path(conf or hyperparams_path()).read_text())
     if env_id not in entries:
         raise SystemExit(f"No entry for {env_id} in {conf or hyperparams_path()}")
-    entry = dict(entries[env_id])
-    for item in overrides:
-        key, value = item.split("=", 1)
-        entry[key] = yaml.safe_load(value)
-    return entry
+    return {**entries[env_id], **load_entry_overrides(overrides)}
 
 
 def _schedule(value: Any) -> Any:
@@ -186,19 +182,50 @@ def saved_run(zip_path: Path) -> dict[str, Any]:
     return {"num_timesteps": int(data.get("num_timesteps", 0)), "ppo_expert": "_n_rollouts" in data}
 
 
-def resume_from(model, template: str, seed: int, entry: dict[str, Any]):
+# what a resumed run cannot change: the env and the network it was built with, and the rollout size its schedules count
+RESUME_FIXED_KEYS = (*ZOO_KEYS, "policy_kwargs", "n_steps")
+
+
+def resume_overrides(algo: str, params: list[str]) -> dict[str, Any]:
+    """The ``--params`` of a ``--resume-from`` run, as keyword arguments of ``load()`` (set on top of the saved
+    hyperparameters). Raises ``ValueError`` on a key the algorithm does not take or a resumed run cannot change."""
+    import inspect
+
+    from stable_baselines3 import PPO
+
+    from sb3_aggrevated import PPOExpert
+
+    known = set(inspect.signature((PPOExpert if algo == "ppo_expert" else PPO).__init__).parameters) - {"self", "env"}
+    overrides = load_entry_overrides(params)
+    for key in overrides:
+        if key in RESUME_FIXED_KEYS:
+            raise ValueError(
+                f"--params {key}: a resumed run keeps the saved run's {', '.join(RESUME_FIXED_KEYS)}; "
+                "start a new run (or --init-from) to change it."
+            )
+        if key not in known:
+            raise ValueError(f"--params {key}: not a parameter of {algo}; a resumed run takes the algorithm's own keys.")
+    return {key: _schedule(value) if key in ("learning_rate", "clip_range") else value for key, value in overrides.items()}
+
+
+def load_entry_overrides(params: list[str]) -> dict[str, Any]:
+    """``--params key=value`` items as a dict (YAML values)."""
+    return {key: yaml.safe_load(value) for key, value in (item.split("=", 1) for item in params)}
+
+
+def resume_from(model, template: str, seed: int, entry: dict[str, Any], overrides: dict[str, Any] | None = None):
     """Continue a run saved by ``--save-models`` on ``model``'s env: the saved model whole (weights, optimizer state,
     hyperparameters, step count, and PPOExpert's rollout counter, so its schedules go on where they were) with its
     VecNormalize statistics, and PPOExpert's aggregated cloning dataset where ``--save-models`` wrote one (else it
-    refills from the next rollouts). Not carried over: the random generators of numpy and torch. Returns the loaded
-    model and the file read."""
+    refills from the next rollouts). ``overrides`` (``--params``) are set on top of the saved hyperparameters. Not
+    carried over: the random generators of numpy and torch. Returns the loaded model and the file read."""
     from sb3_aggrevated import PPOExpert
 
     zip_path, stats_path = init_paths(template, seed)
     expert = {}
     if isinstance(model, PPOExpert):
         expert = {"expert": entry["expert"], "expert_kwargs": entry.get("expert_kwargs") or {}}
-    loaded = type(model).load(zip_path, env=model.get_env(), device="cpu", **expert)
+    loaded = type(model).load(zip_path, env=model.get_env(), device="cpu", **expert, **(overrides or {}))
     load_stats(loaded, stats_path)
     if isinstance(loaded, PPOExpert) and loaded.bc_buffer_size > 0 and bc_data_file(zip_path).is_file():
         loaded.load_replay_buffer(bc_data_file(zip_path))
@@ -213,7 +240,8 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
     started_from = init_from(model, job["init_from"], seed) if job.get("init_from") else None
     resumed_from = None
     if job.get("resume_from"):
-        model, resumed_from = resume_from(model, job["resume_from"], seed, entry)
+        overrides = resume_overrides(algo, job.get("params", []))
+        model, resumed_from = resume_from(model, job["resume_from"], seed, entry, overrides)
     start_steps = model.num_timesteps
 
     class Evaluate(BaseCallback):
@@ -463,7 +491,8 @@ def main() -> None:
         help="continue runs saved by --save-models (path template with {seed}, saved by the same algorithm): the "
         "saved model whole, with its step count, hyperparameters, VecNormalize statistics and PPOExpert's rollout "
         "counter (its schedules go on), and the aggregated cloning dataset where it was saved; --n-timesteps is then "
-        "the total to reach, and the entry's other keys are not applied. Not carried over: the random generators' states",
+        "the total to reach, and of the entry only --params apply, set on top of the saved hyperparameters (not the env, "
+        "network or n_steps). Not carried over: the random generators' states",
     )
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--out", required=True)
@@ -479,6 +508,12 @@ def main() -> None:
         parser.error("--init-from and --resume-from exclude each other: start afresh from weights, or continue a run.")
     entry = load_entry(args.conf, args.env, args.params)
     start_option, template = ("--init-from", args.init_from) if args.init_from else ("--resume-from", args.resume_from)
+    if args.resume_from and not args.report_only:
+        for algo in args.algos:
+            try:
+                resume_overrides(algo, args.params)
+            except ValueError as error:
+                parser.error(str(error))
     if template and not args.report_only:  # refused before anything is written or trained
         for seed in args.seeds:
             zip_path, stats_path = init_paths(template, seed)
@@ -527,6 +562,7 @@ def main() -> None:
             save_model=args.save_models,
             init_from=args.init_from,
             resume_from=args.resume_from,
+            params=args.params,
             out=str(out),
         )
         for s in args.seeds

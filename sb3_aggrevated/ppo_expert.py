@@ -129,6 +129,10 @@ class PPOExpert(PPO):
         cloning term inside PPO's loss shares its gradient-norm clipping with the value loss; these steps clip
         the policy's own gradient only, so cloning progresses at the optimizer's pace. Weighted by the current
         ``bc_coef`` (0 after the hand-over by default).
+    :param bc_anchor_from: from this rollout on, cloning goes on only as an anchor inside PPO's loss, on each PPO
+        minibatch's own states (labelled by the expert): no states drawn from the aggregated dataset and no
+        ``bc_steps`` cloning steps. The cheap form of a long, slowly fading cloning term after the hand-over
+        (it adds no network pass to PPO's); ``None``: cloning keeps its full form while ``bc_coef > 0``
     :param bc_learning_rate: learning rate of the ``bc_steps`` cloning steps (a number > 0; the optimizer's
         moment estimates stay shared with PPO's updates); ``None``: PPO's current learning rate
     :param bc_follows_handover: multiply ``bc_coef`` by the hand-over weight, so that cloning fades out with
@@ -194,6 +198,7 @@ class PPOExpert(PPO):
         bc_batch_size: int | None = None,
         bc_steps: int = 0,
         bc_learning_rate: float | None = None,
+        bc_anchor_from: int | None = None,
         handover_lr_factor: float = 1.0,
         log_std_from_expert: bool = False,
         expert_kwargs: dict[str, Any] | None = None,
@@ -258,6 +263,7 @@ class PPOExpert(PPO):
         self.bc_batch_size = bc_batch_size
         self.bc_steps = bc_steps
         self.bc_learning_rate = bc_learning_rate
+        self.bc_anchor_from = bc_anchor_from
         self.handover_lr_factor = handover_lr_factor
         self.log_std_from_expert = log_std_from_expert
         self._bc_data: dict[str, Any] | None = None  # DAgger's aggregated dataset (not saved with the model)
@@ -267,6 +273,7 @@ class PPOExpert(PPO):
         self._expert_rng: np.random.Generator | None = None
         self._episode_expert: np.ndarray | None = None
         self._bc_coef_now = 0.0
+        self._bc_anchor_only_now = False
         self._handover_weight_now = 1.0
 
         if _init_setup_model:
@@ -324,6 +331,12 @@ class PPOExpert(PPO):
             raise ValueError(f"bc_batch_size must be an integer >= 1 or None, got {self.bc_batch_size!r}.")
         if not isinstance(self.bc_steps, int) or self.bc_steps < 0:
             raise ValueError(f"bc_steps must be an integer >= 0, got {self.bc_steps!r}.")
+        anchor_from = self.bc_anchor_from
+        if anchor_from is not None and (isinstance(anchor_from, bool) or not isinstance(anchor_from, int) or anchor_from < 0):
+            raise ValueError(
+                f"bc_anchor_from must be a rollout index (an integer >= 0) or None (cloning keeps its full form), "
+                f"got {anchor_from!r}."
+            )
         rate = self.bc_learning_rate
         if rate is not None and not _positive_finite(rate):
             hint = " (YAML reads 1e-3 as a string: write 0.001 or !!float 1e-3)" if isinstance(rate, str) else ""
@@ -562,6 +575,7 @@ class PPOExpert(PPO):
         self._bc_coef_now = self._bc_coef_fn(n) if self.expert is not None else 0.0
         if self.bc_follows_handover:
             self._bc_coef_now *= weight
+        self._bc_anchor_only_now = self.bc_anchor_from is not None and n >= self.bc_anchor_from
         learner_valid = ~buffer.expert_executed
         self.logger.record("rollout/beta", beta)
         self.logger.record("rollout/expert_fraction", float(buffer.expert_executed.mean()))
@@ -874,7 +888,9 @@ class PPOExpert(PPO):
         bc_coef = self._bc_coef_now  # PPOExpert
         all_valid = self.rollout_buffer.all_valid  # PPOExpert
         # PPOExpert: cloning minibatches from the aggregated dataset, one of bc_batch_size per PPO minibatch
-        aggregated = bc_coef > 0.0 and self._bc_data is not None and self._bc_data["size"] > 0
+        # (not in the anchor-only form of bc_anchor_from, which clones on the PPO minibatch's own states)
+        anchor_only = self._bc_anchor_only_now
+        aggregated = bc_coef > 0.0 and not anchor_only and self._bc_data is not None and self._bc_data["size"] > 0
         # (without bc_batch_size, each the size of its PPO minibatch): drawn once per epoch, sliced per minibatch
         n_samples = self.rollout_buffer.buffer_size * self.rollout_buffer.n_envs
         ppo_sizes = [min(self.batch_size, n_samples - start) for start in range(0, n_samples, self.batch_size)]
@@ -985,7 +1001,7 @@ class PPOExpert(PPO):
             if not continue_training:
                 break
 
-        if bc_coef > 0.0 and self.bc_steps > 0:  # PPOExpert: DAgger's supervised step
+        if bc_coef > 0.0 and self.bc_steps > 0 and not anchor_only:  # PPOExpert: DAgger's supervised step
             self.policy.set_training_mode(True)
             bc_step_losses = self._train_bc(bc_coef)
             self.logger.record("train/bc_step_loss", np.mean(bc_step_losses))
@@ -1005,6 +1021,7 @@ class PPOExpert(PPO):
         if bc_losses:  # PPOExpert
             self.logger.record("train/bc_loss", np.mean(bc_losses))
             self.logger.record("train/bc_coef", bc_coef)
+            self.logger.record("train/bc_anchor_only", float(anchor_only))
 
         self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
         self.logger.record("train/clip_range", clip_range)

@@ -183,27 +183,30 @@ def test_compare_init_from_refuses_a_missing_model(tmp_path):
 def test_compare_resume_from_continues_a_saved_run_with_its_schedules(tmp_path):
     first, second = tmp_path / "first", tmp_path / "second"
     common = ["--env", "Pendulum-v1", "--seeds", "1", "--eval-freq", "1024", "--eval-episodes", "1", "--n-jobs", "1",
-              "--save-models", "--params", "bc_buffer_size=5000"]  # fmt: skip
+              "--save-models", "--params", "bc_buffer_size=8000"]  # fmt: skip
     _run([str(BENCHMARKS / "compare.py"), *common, "--algos", "ppo_expert", "--n-timesteps", "2048", "--out", str(first)],
          tmp_path)  # fmt: skip
     template = str(first / "models" / "ppo_expert_seed{seed}")
-    _run([str(BENCHMARKS / "compare.py"), *common, "--algos", "ppo_expert", "--n-timesteps", "4096", "--resume-from",
-          template, "--out", str(second)], tmp_path)  # fmt: skip
-    # the aggregated cloning dataset was saved with the model and carried over: 2048 pairs, then 2048 more
-    for out, pairs in ((first, 2048), (second, 4096)):
+    # --params set on top of the saved hyperparameters: cloning in its anchor form from rollout 3 on
+    _run([str(BENCHMARKS / "compare.py"), *common, "bc_anchor_from=3", "--algos", "ppo_expert", "--n-timesteps",
+          "5120", "--resume-from", template, "--out", str(second)], tmp_path)  # fmt: skip
+    # the aggregated cloning dataset was saved with the model and carried over: 2048 pairs, then 3072 more
+    for out, pairs in ((first, 2048), (second, 5120)):
         with np.load(out / "models" / "ppo_expert_seed1_bc_data.npz") as dataset:
             assert len(dataset["obs"]) == pairs
     saved = json.loads((first / "runs" / "ppo_expert_seed1.json").read_text())["curve"]
     resumed = json.loads((second / "runs" / "ppo_expert_seed1.json").read_text())
     # the step count goes on: the first point is the saved model at its own step, on the same episodes
-    assert resumed["curve"][0] == saved[-1] and [point[0] for point in resumed["curve"]] == [2048, 3072, 4096]
+    assert resumed["curve"][0] == saved[-1] and [point[0] for point in resumed["curve"]] == [2048, 3072, 4096, 5120]
     assert resumed["resumed_from"] == str(first / "models" / "ppo_expert_seed1.zip") and resumed["fps"] > 0
-    # so does PPOExpert's rollout counter: the roll-in probability of rollouts 2 and 3 (1024 steps each) of the
-    # entry's beta = 0.5 * 0.8 ** n, where a fresh start would log rollouts 0 and 1 again
+    # so does PPOExpert's rollout counter: the roll-in probability of rollouts 2 to 4 (1024 steps each) of the
+    # entry's beta = 0.5 * 0.8 ** n, where a fresh start would log rollouts 0 to 2 again
     with open(second / "logs" / "ppo_expert_seed1" / "progress.csv") as log:
         rows = list(csv.DictReader(log))
-    assert [float(row["rollout/beta"]) for row in rows] == pytest.approx([0.5 * 0.8**2, 0.5 * 0.8**3])
-    assert [int(row["time/total_timesteps"]) for row in rows] == [3072, 4096]
+    assert [float(row["rollout/beta"]) for row in rows] == pytest.approx([0.5 * 0.8**n for n in (2, 3, 4)])
+    assert [int(row["time/total_timesteps"]) for row in rows] == [3072, 4096, 5120]
+    # a row logs the update before its rollout (none in the first row of a resumed process): rollouts 2 and 3
+    assert [row["train/bc_anchor_only"] for row in rows] == ["", "0.0", "1.0"]
     report = (second / "results.md").read_text()
     assert "Runs resumed from saved models (--resume-from)" in report and "(--eval-from)" not in report
 
@@ -214,6 +217,8 @@ def test_compare_resume_from_continues_a_saved_run_with_its_schedules(tmp_path):
         (["--algos", "ppo", "--n-timesteps", "2048"], "was saved by PPOExpert; resume it with --algos ppo_expert"),
         (["--algos", "ppo_expert", "--n-timesteps", "1024"], "has trained 1024 steps already"),
         (["--algos", "ppo_expert", "--n-timesteps", "2048", "--init-from", "x{seed}"], "exclude each other"),
+        (["--algos", "ppo_expert", "--n-timesteps", "2048", "--params", "n_steps=512"], "a resumed run keeps the saved"),
+        (["--algos", "ppo_expert", "--n-timesteps", "2048", "--params", "bc_anchor_frm=3"], "not a parameter of"),
     ],
 )
 def test_compare_resume_from_refuses_what_it_cannot_continue(tmp_path, extra, message):

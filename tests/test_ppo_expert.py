@@ -476,6 +476,49 @@ def test_bc_steps_fit_the_expert_action_alone():
         PPOExpert("TanhMlpPolicy", env, expert=expert, bc_steps=-1, **TINY)
 
 
+def test_bc_anchor_from_clones_on_the_minibatch_states_alone():
+    """From rollout ``bc_anchor_from`` on, cloning is only the term in PPO's loss on each minibatch's own states:
+    the very update of a model without aggregated dataset and cloning steps, while the dataset still fills."""
+
+    def model(**kwargs):
+        env = DummyVecEnv([lambda: CountEnv(terminate_at=4)] * 2)
+        expert = LinearVExpert(env.observation_space, env.action_space, action=0.5)
+        return PPOExpert("TanhMlpPolicy", env, expert=expert, bc_coef=1.0, **kwargs, **TINY).learn(256)
+
+    anchor = model(bc_buffer_size=200, bc_batch_size=48, bc_steps=5, bc_anchor_from=0)
+    _assert_same_params(anchor, model())
+    assert anchor._bc_data["size"] == 200  # 256 labelled pairs went into the dataset
+    assert anchor.logger.name_to_value["train/bc_anchor_only"] == 1.0
+    assert "train/bc_step_loss" not in anchor.logger.name_to_value
+
+
+def test_bc_anchor_from_switches_at_its_rollout():
+    env = DummyVecEnv([lambda: CountEnv(terminate_at=4)] * 2)
+    expert = LinearVExpert(env.observation_space, env.action_space, action=0.5)
+    model = PPOExpert(
+        "TanhMlpPolicy", env, expert=expert, bc_coef=1.0, bc_buffer_size=500, bc_steps=3, bc_anchor_from=2, **TINY
+    )
+    cloning_steps, stacked = [], []
+    train_bc, evaluate_actions = model._train_bc, model._evaluate_actions
+
+    def train_bc_spy(bc_coef):
+        cloning_steps.append(model._n_rollouts)
+        return train_bc(bc_coef)
+
+    def evaluate_spy(obs, actions, bc_obs=None, bc_actions=None):
+        stacked.append((model._n_rollouts, bc_obs is not None))
+        return evaluate_actions(obs, actions, bc_obs, bc_actions)
+
+    model._train_bc, model._evaluate_actions = train_bc_spy, evaluate_spy
+    model.learn(128 * 4)  # 4 rollouts; the counter is already past each update's rollout when it trains
+    assert cloning_steps == [1, 2]  # rollouts 0 and 1
+    n_passes = TINY["n_epochs"] * 128 // TINY["batch_size"]
+    assert stacked == [(n, n <= 2) for n in (1, 2, 3, 4) for _ in range(n_passes)]
+    for bad in (-1, 1.5, True, "2"):
+        with pytest.raises(ValueError, match="bc_anchor_from must be a rollout index"):
+            PPOExpert("TanhMlpPolicy", env, expert=expert, bc_anchor_from=bad, **TINY)
+
+
 def test_bc_learning_rate_applies_to_the_cloning_steps_only():
     env = DummyVecEnv([lambda: CountEnv(terminate_at=4)] * 2)
     expert = LinearVExpert(env.observation_space, env.action_space, action=0.5)
