@@ -888,10 +888,10 @@ class PPOExpert(PPO):
         bc_coef = self._bc_coef_now  # PPOExpert
         all_valid = self.rollout_buffer.all_valid  # PPOExpert
         # PPOExpert: cloning minibatches from the aggregated dataset, one of bc_batch_size per PPO minibatch
-        # (not in the anchor-only form of bc_anchor_from, which clones on the PPO minibatch's own states)
+        # (without bc_batch_size, each the size of its PPO minibatch): drawn once per epoch, sliced per minibatch;
+        # none in the anchor-only form (bc_anchor_from), which clones on the PPO minibatch's own states
         anchor_only = self._bc_anchor_only_now
         aggregated = bc_coef > 0.0 and not anchor_only and self._bc_data is not None and self._bc_data["size"] > 0
-        # (without bc_batch_size, each the size of its PPO minibatch): drawn once per epoch, sliced per minibatch
         n_samples = self.rollout_buffer.buffer_size * self.rollout_buffer.n_envs
         ppo_sizes = [min(self.batch_size, n_samples - start) for start in range(0, n_samples, self.batch_size)]
         bc_ends = np.cumsum([self.bc_batch_size or size for size in ppo_sizes])
