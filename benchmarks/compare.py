@@ -60,12 +60,22 @@ def load_entry(conf: str | None, env_id: str, overrides: list[str]) -> dict[str,
     return {**entries[env_id], **load_entry_overrides(overrides)}
 
 
+def load_entry_overrides(params: list[str]) -> dict[str, Any]:
+    """``--params key=value`` items as a dict (YAML values)."""
+    return {key: yaml.safe_load(value) for key, value in (item.split("=", 1) for item in params)}
+
+
 def _schedule(value: Any) -> Any:
     from rl_zoo3.utils import linear_schedule
 
     if isinstance(value, str) and value.startswith("lin_"):
         return linear_schedule(float(value[4:]))
     return value
+
+
+def _with_schedules(hyperparams: dict[str, Any]) -> dict[str, Any]:
+    """``hyperparams`` with rl_zoo3's ``lin_X`` strings of ``learning_rate`` and ``clip_range`` made schedules."""
+    return {key: _schedule(value) if key in ("learning_rate", "clip_range") else value for key, value in hyperparams.items()}
 
 
 def build(algo: str, env_id: str, entry: dict[str, Any], seed: int, eval_seed: int = EVAL_SEED_BASE):
@@ -78,10 +88,7 @@ def build(algo: str, env_id: str, entry: dict[str, Any], seed: int, eval_seed: i
     from sb3_aggrevated import PPOExpert, TanhGaussianPolicy
 
     th.set_num_threads(1)
-    hp = {k: v for k, v in entry.items() if k not in ZOO_KEYS}
-    for key in ("learning_rate", "clip_range"):
-        if key in hp:
-            hp[key] = _schedule(hp[key])
+    hp = _with_schedules({k: v for k, v in entry.items() if k not in ZOO_KEYS})
     if isinstance(hp.get("policy_kwargs"), str):
         hp["policy_kwargs"] = eval(hp["policy_kwargs"], {"nn": th.nn, "th": th, "dict": dict})  # as rl_zoo3 does
     env = make_vec_env(env_id, n_envs=entry.get("n_envs", 1), seed=seed)
@@ -205,12 +212,7 @@ def resume_overrides(algo: str, params: list[str]) -> dict[str, Any]:
             )
         if key not in known:
             raise ValueError(f"--params {key}: not a parameter of {algo}; a resumed run takes the algorithm's own keys.")
-    return {key: _schedule(value) if key in ("learning_rate", "clip_range") else value for key, value in overrides.items()}
-
-
-def load_entry_overrides(params: list[str]) -> dict[str, Any]:
-    """``--params key=value`` items as a dict (YAML values)."""
-    return {key: yaml.safe_load(value) for key, value in (item.split("=", 1) for item in params)}
+    return _with_schedules(overrides)
 
 
 def resume_from(model, template: str, seed: int, entry: dict[str, Any], overrides: dict[str, Any] | None = None):

@@ -31,7 +31,7 @@ from sb3_aggrevated.buffers import (
 )
 from sb3_aggrevated.experts import Expert, load_expert
 from sb3_aggrevated.policies import ACTION_EPS, TanhGaussianDistribution, TanhGaussianPolicy
-from sb3_aggrevated.schedules import LinearRolloutSchedule, RolloutSchedule, make_rollout_schedule
+from sb3_aggrevated.schedules import LinearRolloutSchedule, RolloutSchedule, _check_rollouts, make_rollout_schedule
 
 __all__ = ["PPOExpert"]
 
@@ -331,12 +331,7 @@ class PPOExpert(PPO):
             raise ValueError(f"bc_batch_size must be an integer >= 1 or None, got {self.bc_batch_size!r}.")
         if not isinstance(self.bc_steps, int) or self.bc_steps < 0:
             raise ValueError(f"bc_steps must be an integer >= 0, got {self.bc_steps!r}.")
-        anchor_from = self.bc_anchor_from
-        if anchor_from is not None and (isinstance(anchor_from, bool) or not isinstance(anchor_from, int) or anchor_from < 0):
-            raise ValueError(
-                f"bc_anchor_from must be a rollout index (an integer >= 0) or None (cloning keeps its full form), "
-                f"got {anchor_from!r}."
-            )
+        _check_rollouts("bc_anchor_from", self.bc_anchor_from, allow_zero=True)
         rate = self.bc_learning_rate
         if rate is not None and not _positive_finite(rate):
             hint = " (YAML reads 1e-3 as a string: write 0.001 or !!float 1e-3)" if isinstance(rate, str) else ""

@@ -515,7 +515,7 @@ def test_bc_anchor_from_switches_at_its_rollout():
     n_passes = TINY["n_epochs"] * 128 // TINY["batch_size"]
     assert stacked == [(n, n <= 2) for n in (1, 2, 3, 4) for _ in range(n_passes)]
     for bad in (-1, 1.5, True, "2"):
-        with pytest.raises(ValueError, match="bc_anchor_from must be a rollout index"):
+        with pytest.raises(ValueError, match=r"bc_anchor_from must be an integer >= 0 \(a number of rollouts\)"):
             PPOExpert("TanhMlpPolicy", env, expert=expert, bc_anchor_from=bad, **TINY)
 
 
