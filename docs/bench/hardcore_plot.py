@@ -1,4 +1,4 @@
-"""Drawing shared by the Hardcore plots (``hardcore_anchor/plot.py``, ``hardcore_anchor_10M/plot.py``): one run's
+"""Drawing shared by the Hardcore plots (each folder's ``plot.py``): one run's
 evaluation curve and training return, and the two panels' decoration (expert lines, hand-over span, labels)."""
 
 import json
