@@ -1,7 +1,7 @@
-"""The current Hardcore entry (256x256, ``bc_batch_size: 64``) over its whole budget (n_timesteps 1e7): the 2M runs of
-``../hardcore_256x256_bc_batch64/``, their continuation to 5M (``../hardcore_256x256_bc_batch64_5M/``) and to 10M (this
-folder), all with ``compare.py --resume-from``, drawn as one run per seed: evaluation curves (10 deterministic episodes
-per point) and training return, with the hand-over and the end of the cloning anchor marked.
+"""The current Hardcore entry (256x256, ``bc_batch_size: 64``) to 10M (its n_timesteps until these runs; 9e6 since):
+the 2M runs of ``../hardcore_256x256_bc_batch64/``, their continuation to 5M (``../hardcore_256x256_bc_batch64_5M/``)
+and to 10M (this folder), all with ``compare.py --resume-from``, drawn as one run per seed: evaluation curves
+(10 deterministic episodes per point) and training return, with the hand-over and the end of the cloning anchor marked.
 
 Run from the repository root: python docs/bench/hardcore_256x256_bc_batch64_10M/plot.py
 """
@@ -26,6 +26,6 @@ fig, (ax_eval, ax_train) = panels()
 for seed, style in ((1, "-"), (2, "--")):
     for folder, colour, part in PARTS:
         plot_run(ax_eval, ax_train, folder, f"ppo_expert_seed{seed}", style, colour, f"seed {seed}, {part}")
-title = "BipedalWalkerHardcore-v3, the 256x256 entry to its 10M budget, training seeds 1 and 2"
+title = "BipedalWalkerHardcore-v3, the 256x256 entry to 10M, training seeds 1 and 2"
 marks = [(1200, "tab:red", "cloning anchor at 0 (rollout 1200)")]
 finish(fig, ax_eval, ax_train, expert, title, HERE / "curves_10M.png", ncol=4, bottom=0.16, marks=marks)
