@@ -8,6 +8,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 ROLLOUT = 16 * 512  # env steps per rollout of the Hardcore entry
@@ -43,4 +44,41 @@ def finish(fig, ax_eval, ax_train, expert: dict, title: str, out: Path, ncol: in
     fig.legend(handles, labels, fontsize=8, loc="lower center", ncol=ncol)
     fig.suptitle(title)
     fig.tight_layout(rect=(0, bottom, 1, 1))
+    fig.savefig(out, dpi=100)
+
+
+def against_entry(runs: dict[str, Path], seeds: tuple[int, ...], expert: float, start: int, title: str, out: Path) -> None:
+    """
+    Runs continued from the same saved models, on the same evaluation episodes: one panel per seed with each run's
+    curve (``runs``: label -> folder of compare.py), and a markdown table (printed) of the mean of the points all the
+    runs have after ``start`` env steps.
+    """
+    curves = {
+        label: {
+            seed: {int(s): m for s, m, _ in json.loads((folder / "runs" / f"ppo_expert_seed{seed}.json").read_text())["curve"]}
+            for seed in seeds
+        }
+        for label, folder in runs.items()
+    }
+    fig, axes = plt.subplots(1, len(seeds), figsize=(12, 4.5), sharey=True)
+    print("| run | " + " | ".join(f"seed {seed}: mean of the points after {start / 1e6:g}M" for seed in seeds) + " |")
+    print("|---|" + "---|" * len(seeds))
+    for label, by_seed in curves.items():
+        cells = []
+        for ax, seed in zip(axes, seeds, strict=True):
+            common = sorted(s for s in by_seed[seed] if s > start and all(s in c[seed] for c in curves.values()))
+            mean = np.mean([by_seed[seed][s] for s in common])
+            cells.append(f"{mean:.1f} ({len(common)} points to {common[-1] / 1e6:.2f}M)")
+            steps = sorted(by_seed[seed])
+            ax.plot(np.array(steps) / 1e6, [by_seed[seed][s] for s in steps], marker=".", label=label)
+        print(f"| {label} | " + " | ".join(cells) + " |")
+    for ax, seed in zip(axes, seeds, strict=True):
+        ax.axhline(expert, color="black", linestyle="--", label=f"expert ({expert:.1f} on these episodes)")
+        ax.set_title(f"training seed {seed}")
+        ax.set_xlabel("env steps (millions)")
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("evaluation return (10 episodes per point)")
+    axes[0].legend(fontsize=7, loc="lower left")
+    fig.suptitle(title)
+    fig.tight_layout()
     fig.savefig(out, dpi=100)
