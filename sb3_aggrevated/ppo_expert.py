@@ -133,6 +133,10 @@ class PPOExpert(PPO):
         minibatch's own states (labelled by the expert): no states drawn from the aggregated dataset and no
         ``bc_steps`` cloning steps. The cheap form of a long, slowly fading cloning term after the hand-over
         (it adds no network pass to PPO's); ``None``: cloning keeps its full form while ``bc_coef > 0``
+    :param target_kl_from: the rollout from which SB3's ``target_kl`` early stop applies (the updates of earlier
+        rollouts run all ``n_epochs``), e.g. the end of the hand-over, so that PPO's steps on the expert's advantages
+        keep their size and only the PPO phase is KL-bounded; ``None``: from the first rollout, as in PPO. No effect
+        without ``target_kl``
     :param bc_learning_rate: learning rate of the ``bc_steps`` cloning steps (a number > 0; the optimizer's
         moment estimates stay shared with PPO's updates); ``None``: PPO's current learning rate
     :param bc_follows_handover: multiply ``bc_coef`` by the hand-over weight, so that cloning fades out with
@@ -199,6 +203,7 @@ class PPOExpert(PPO):
         bc_steps: int = 0,
         bc_learning_rate: float | None = None,
         bc_anchor_from: int | None = None,
+        target_kl_from: int | None = None,
         handover_lr_factor: float = 1.0,
         log_std_from_expert: bool = False,
         expert_kwargs: dict[str, Any] | None = None,
@@ -264,6 +269,7 @@ class PPOExpert(PPO):
         self.bc_steps = bc_steps
         self.bc_learning_rate = bc_learning_rate
         self.bc_anchor_from = bc_anchor_from
+        self.target_kl_from = target_kl_from
         self.handover_lr_factor = handover_lr_factor
         self.log_std_from_expert = log_std_from_expert
         self._bc_data: dict[str, Any] | None = None  # DAgger's aggregated dataset (not saved with the model)
@@ -274,6 +280,7 @@ class PPOExpert(PPO):
         self._episode_expert: np.ndarray | None = None
         self._bc_coef_now = 0.0
         self._bc_anchor_only_now = False
+        self._target_kl_now: float | None = target_kl
         self._handover_weight_now = 1.0
 
         if _init_setup_model:
@@ -332,6 +339,7 @@ class PPOExpert(PPO):
         if not isinstance(self.bc_steps, int) or self.bc_steps < 0:
             raise ValueError(f"bc_steps must be an integer >= 0, got {self.bc_steps!r}.")
         _check_rollouts("bc_anchor_from", self.bc_anchor_from, allow_zero=True)
+        _check_rollouts("target_kl_from", self.target_kl_from, allow_zero=True)
         rate = self.bc_learning_rate
         if rate is not None and not _positive_finite(rate):
             hint = " (YAML reads 1e-3 as a string: write 0.001 or !!float 1e-3)" if isinstance(rate, str) else ""
@@ -571,6 +579,8 @@ class PPOExpert(PPO):
         if self.bc_follows_handover:
             self._bc_coef_now *= weight
         self._bc_anchor_only_now = self.bc_anchor_from is not None and n >= self.bc_anchor_from
+        kl_bounded = self.target_kl_from is None or n >= self.target_kl_from
+        self._target_kl_now = self.target_kl if kl_bounded else None
         learner_valid = ~buffer.expert_executed
         self.logger.record("rollout/beta", beta)
         self.logger.record("rollout/expert_fraction", float(buffer.expert_executed.mean()))
@@ -979,7 +989,8 @@ class PPOExpert(PPO):
                     approx_kl_div = th.mean((th.exp(log_ratio) - 1) - log_ratio).cpu().numpy()
                     approx_kl_divs.append(approx_kl_div)
 
-                if self.target_kl is not None and approx_kl_div > 1.5 * self.target_kl:
+                target_kl = self._target_kl_now  # PPOExpert: from rollout target_kl_from on
+                if target_kl is not None and approx_kl_div > 1.5 * target_kl:
                     continue_training = False
                     if self.verbose >= 1:
                         print(f"Early stopping at step {epoch} due to reaching max kl: {approx_kl_div:.2f}")

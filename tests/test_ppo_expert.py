@@ -519,6 +519,31 @@ def test_bc_anchor_from_switches_at_its_rollout():
             PPOExpert("TanhMlpPolicy", env, expert=expert, bc_anchor_from=bad, **TINY)
 
 
+def test_target_kl_from_bounds_only_the_later_updates():
+    """SB3's KL early stop from rollout ``target_kl_from`` on: the earlier updates run all their epochs. A large step
+    (learning rate 1e-2) and a tiny ``target_kl`` stop an update at its second minibatch, within its first epoch."""
+    env = DummyVecEnv([lambda: CountEnv(terminate_at=4)] * 2)
+    expert = LinearVExpert(env.observation_space, env.action_space, action=0.5)
+
+    def epochs(**kwargs):
+        model = PPOExpert("TanhMlpPolicy", env, expert=expert, learning_rate=1e-2, **kwargs, **TINY)
+        counts = []
+        for _ in range(4):  # one rollout of 128 steps, one update, per call
+            before = model._n_updates
+            model.learn(128, reset_num_timesteps=False)
+            counts.append(model._n_updates - before)
+        return counts
+
+    n_epochs = TINY["n_epochs"]
+    assert epochs() == [n_epochs] * 4
+    assert epochs(target_kl=1e-6) == [1] * 4
+    assert epochs(target_kl=1e-6, target_kl_from=2) == [n_epochs, n_epochs, 1, 1]
+    assert epochs(target_kl_from=2) == [n_epochs] * 4  # no effect without target_kl
+    for bad in (-1, 1.5, True, "2"):
+        with pytest.raises(ValueError, match=r"target_kl_from must be an integer >= 0 \(a number of rollouts\)"):
+            PPOExpert("TanhMlpPolicy", env, expert=expert, target_kl_from=bad, **TINY)
+
+
 def test_bc_learning_rate_applies_to_the_cloning_steps_only():
     env = DummyVecEnv([lambda: CountEnv(terminate_at=4)] * 2)
     expert = LinearVExpert(env.observation_space, env.action_space, action=0.5)
