@@ -19,10 +19,15 @@ def panels():
     return plt.subplots(1, 2, figsize=(13, 5.5))
 
 
+def read_curve(folder: Path, name: str) -> dict[int, float]:
+    """compare.py's evaluation curve of one run (``runs/NAME.json``): env steps -> mean return, in step order."""
+    return {int(steps): mean for steps, mean, _ in json.loads((folder / "runs" / f"{name}.json").read_text())["curve"]}
+
+
 def plot_run(ax_eval, ax_train, folder: Path, name: str, style: str, colour: str, label: str) -> None:
     """compare.py's curve (``runs/NAME.json``) and SB3's training return (``logs/NAME/progress.csv``) of one run."""
-    steps, means, _ = zip(*json.loads((folder / "runs" / f"{name}.json").read_text())["curve"], strict=True)
-    ax_eval.plot([s / 1e6 for s in steps], means, style, color=colour, label=label)
+    curve = read_curve(folder, name)
+    ax_eval.plot([s / 1e6 for s in curve], list(curve.values()), style, color=colour, label=label)
     data = pd.read_csv(folder / "logs" / name / "progress.csv")
     smooth = data["rollout/ep_rew_mean"].rolling(5, min_periods=1).mean()
     ax_train.plot(data["time/total_timesteps"] / 1e6, smooth, style, color=colour, label=label)
@@ -53,13 +58,7 @@ def against_entry(runs: dict[str, Path], seeds: tuple[int, ...], expert: float, 
     curve (``runs``: label -> folder of compare.py), and a markdown table (printed) of the mean of the points all the
     runs have after ``start`` env steps.
     """
-    curves = {
-        label: {
-            seed: {int(s): m for s, m, _ in json.loads((folder / "runs" / f"ppo_expert_seed{seed}.json").read_text())["curve"]}
-            for seed in seeds
-        }
-        for label, folder in runs.items()
-    }
+    curves = {label: {seed: read_curve(folder, f"ppo_expert_seed{seed}") for seed in seeds} for label, folder in runs.items()}
     fig, axes = plt.subplots(1, len(seeds), figsize=(12, 4.5), sharey=True)
     print("| run | " + " | ".join(f"seed {seed}: mean of the points after {start / 1e6:g}M" for seed in seeds) + " |")
     print("|---|" + "---|" * len(seeds))
