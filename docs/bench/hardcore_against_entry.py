@@ -50,6 +50,24 @@ COMPARISONS = {
         },
         2_100_000,
     ),
+    "hardcore_target_kl_from180": (
+        "BipedalWalkerHardcore-v3 to 2M: the entry, and the entry with target_kl=0.02 from rollout 180 (1.47M)",
+        {
+            "the entry (10 epochs per update)": ENTRY_2M,
+            "target_kl=0.02 from rollout 180 (identical to the entry before it)": BENCH / "hardcore_target_kl_from180",
+        },
+        1_470_000,
+    ),
+    "hardcore_target_kl_from180_5M": (
+        "BipedalWalkerHardcore-v3, 2-5M: the entry, and target_kl=0.02 from 1.47M, from 2M or from the start",
+        {
+            "the entry (10 epochs per update)": ENTRY_5M,
+            "target_kl=0.02 from rollout 180 (1.47M)": BENCH / "hardcore_target_kl_from180_5M",
+            "the entry to 2M, then target_kl=0.02": BENCH / "hardcore_target_kl_5M",
+            "target_kl=0.02 from the first rollout": BENCH / "hardcore_target_kl_2M_5M",
+        },
+        2_100_000,
+    ),
 }
 
 parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
