@@ -6,7 +6,8 @@ Run from the repository root with SB3_AGGREVATED_EXPERTS set: python docs/bench/
 ``evaluate_more.json``; each model is loaded whole, with the widths and hyperparameters it was trained with, so
 ``--params KEY=VALUE ...`` (entry overrides as in compare.py) only shapes the model built before the load;
 ``--episodes 50 --eval-seed 100000 --name final_new_env.json`` reads compare.py's final evaluation again, on a new
-env, exactly repeatable.)
+env, exactly repeatable; ``--expert-from FOLDER/evaluate_more.json`` reuses an earlier reading of the expert on the
+same episodes instead of rerunning it, which is deterministic.)
 """
 
 import argparse
@@ -22,6 +23,11 @@ parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
 parser.add_argument("--episodes", type=int, default=200)
 parser.add_argument("--eval-seed", type=int, default=300_000)
 parser.add_argument("--name", default="evaluate_more.json", help="file written into --runs")
+parser.add_argument(
+    "--expert-from",
+    default=None,
+    help="an earlier evaluate_more.json of the same episodes and eval seed: its expert reading is reused, not rerun",
+)
 args = parser.parse_args()
 HERE = Path(args.runs)
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent.parent / "benchmarks"))
@@ -29,7 +35,17 @@ from compare import build, evaluate, evaluate_expert, load_entry, resume_from  #
 
 ENV, EPISODES, SEED = args.env, args.episodes, args.eval_seed
 entry = load_entry(None, ENV, args.params)
-results = {"episodes": EPISODES, "eval_seed": SEED, "expert": evaluate_expert(ENV, entry, EPISODES, SEED)}
+if args.expert_from:  # the expert's deterministic reading of the same episodes, from an earlier run
+    earlier = json.loads(Path(args.expert_from).read_text())
+    if (earlier["episodes"], earlier["eval_seed"]) != (EPISODES, SEED):
+        sys.exit(
+            f"--expert-from {args.expert_from}: read on {earlier['episodes']} episodes at eval seed "
+            f"{earlier['eval_seed']}, not {EPISODES} at {SEED}; leave --expert-from out to evaluate the expert again."
+        )
+    expert = earlier["expert"]
+else:
+    expert = evaluate_expert(ENV, entry, EPISODES, SEED)
+results = {"episodes": EPISODES, "eval_seed": SEED, "expert": expert}
 print("expert", results["expert"], flush=True)
 for seed in args.seeds:
     model, eval_env = build("ppo_expert", ENV, entry, seed, SEED)
