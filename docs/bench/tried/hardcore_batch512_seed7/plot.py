@@ -1,5 +1,6 @@
 """Training return, approx-KL and clip fraction of the seed-7 runs resumed from the common start at the end of the
-hand-over: the entry (minibatches of 64) and ``batch_size=512``.
+hand-over: the entry (minibatches of 64), ``batch_size=512``, and ``batch_size=512`` with ``ent_coef=0.01``
+(``../hardcore_batch512_ent_seed7/``).
 
 Run from the repository root: python docs/bench/tried/hardcore_batch512_seed7/plot.py
 """
@@ -18,14 +19,16 @@ RUNS = {
     "common start (the entry, rollouts 0-179)": START / "base",
     "the entry (batch_size 64)": START / "entry",
     "batch_size 512 after the hand-over": HERE,
+    "batch_size 512, ent_coef 0.01": HERE.parent / "hardcore_batch512_ent_seed7",
 }
 COLUMNS = {
     "rollout/ep_rew_mean": "training episode return",
     "train/approx_kl": "approx-KL per update",
     "train/clip_fraction": "clip fraction",
+    "train/std": "policy std",
 }
 
-fig, axes = plt.subplots(1, len(COLUMNS), figsize=(15, 4.5))
+fig, axes = plt.subplots(1, len(COLUMNS), figsize=(20, 4.5))
 for label, folder in RUNS.items():
     data = pd.read_csv(next((folder / "logs").glob("*/progress.csv")))
     steps = data["time/total_timesteps"] / 1e6
