@@ -1,6 +1,6 @@
 """Training return, approx-KL and clip fraction of the seed-7 runs resumed from the common start at the end of the
 hand-over: the entry (minibatches of 64), ``batch_size=512``, and ``batch_size=512`` with ``ent_coef=0.01``
-(``../hardcore_batch512_ent_seed7/``).
+(``../hardcore_batch512_ent_seed7/``), and ``batch_size=512`` with ``handover=1.0`` (``../hardcore_batch512_vstar_seed7/``).
 
 Run from the repository root: python docs/bench/tried/hardcore_batch512_seed7/plot.py
 """
@@ -20,6 +20,7 @@ RUNS = {
     "the entry (batch_size 64)": START / "entry",
     "batch_size 512 after the hand-over": HERE,
     "batch_size 512, ent_coef 0.01": HERE.parent / "hardcore_batch512_ent_seed7",
+    "batch_size 512, the expert's advantage throughout": HERE.parent / "hardcore_batch512_vstar_seed7",
 }
 COLUMNS = {
     "rollout/ep_rew_mean": "training episode return",
