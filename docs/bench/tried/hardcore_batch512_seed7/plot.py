@@ -35,7 +35,7 @@ for label, folder in RUNS.items():
     steps = data["time/total_timesteps"] / 1e6
     for ax, column in zip(axes, COLUMNS, strict=True):
         ax.plot(steps, data[column].rolling(5, min_periods=1).mean(), label=label)
-for ax, (column, name) in zip(axes, COLUMNS.items(), strict=True):
+for ax, name in zip(axes, COLUMNS.values(), strict=True):
     ax.axvspan(60 * 8192 / 1e6, 180 * 8192 / 1e6, color="grey", alpha=0.15)
     ax.set_xlabel("env steps (millions)")
     ax.set_ylabel(f"{name} (5-update mean)")
