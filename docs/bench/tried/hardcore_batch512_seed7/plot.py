@@ -5,6 +5,7 @@ hand-over: the entry (minibatches of 64), ``batch_size=512``, and ``batch_size=5
 Run from the repository root: python docs/bench/tried/hardcore_batch512_seed7/plot.py
 """
 
+import sys
 from pathlib import Path
 
 import matplotlib
@@ -12,6 +13,9 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from hardcore_plot import ROLLOUT  # noqa: E402
 
 HERE = Path(__file__).parent
 START = HERE.parent / "hardcore_cheap_anchor_seed7"
@@ -36,7 +40,7 @@ for label, folder in RUNS.items():
     for ax, column in zip(axes, COLUMNS, strict=True):
         ax.plot(steps, data[column].rolling(5, min_periods=1).mean(), label=label)
 for ax, name in zip(axes, COLUMNS.values(), strict=True):
-    ax.axvspan(60 * 8192 / 1e6, 180 * 8192 / 1e6, color="grey", alpha=0.15)
+    ax.axvspan(60 * ROLLOUT / 1e6, 180 * ROLLOUT / 1e6, color="grey", alpha=0.15)
     ax.set_xlabel("env steps (millions)")
     ax.set_ylabel(f"{name} (5-update mean)")
     ax.grid(alpha=0.3)
