@@ -4,6 +4,7 @@ the entry and its anchor-only form (``bc_anchor_from=180``) resumed side by side
 Run from the repository root: python docs/bench/tried/hardcore_cheap_anchor_seed7/plot.py
 """
 
+import sys
 from pathlib import Path
 
 import matplotlib
@@ -11,6 +12,9 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from hardcore_plot import ROLLOUT  # noqa: E402
 
 HERE = Path(__file__).parent
 RUNS = {
@@ -26,7 +30,7 @@ for label, name in RUNS.items():
     ret.plot(steps, data["rollout/ep_rew_mean"].rolling(5, min_periods=1).mean(), label=label)
     bc.plot(steps, data["train/bc_loss"].rolling(5, min_periods=1).mean(), label=label)
 for ax in (ret, bc):
-    ax.axvspan(60 * 8192 / 1e6, 180 * 8192 / 1e6, color="grey", alpha=0.15, label="hand-over (rollouts 60-180)")
+    ax.axvspan(60 * ROLLOUT / 1e6, 180 * ROLLOUT / 1e6, color="grey", alpha=0.15, label="hand-over (rollouts 60-180)")
     ax.set_xlabel("env steps (millions)")
     ax.grid(alpha=0.3)
 ret.set_ylabel("training episode return (5-update mean)")
