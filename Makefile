@@ -25,7 +25,7 @@ test: install
 
 lint: install
 	$(PY) -m pip install -q ruff mypy
-	$(PY) -m ruff check sb3_aggrevated tests benchmarks
+	$(PY) -m ruff check sb3_aggrevated tests benchmarks docs/bench
 	$(PY) -m mypy sb3_aggrevated --ignore-missing-imports
 
 # The main job: PPOExpert through rl_zoo3 on Pendulum-v1 with the expert shipped in the package (offline),

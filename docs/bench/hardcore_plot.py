@@ -52,6 +52,34 @@ def finish(fig, ax_eval, ax_train, expert: dict, title: str, out: Path, ncol: in
     fig.savefig(out, dpi=100)
 
 
+def over_budget(seeds: dict[int, str], title: str, out: Path) -> None:
+    """
+    Reported seeds of the entry over its whole budget (9M), each drawn as one run from its 2M folder and its
+    continuations (``hardcore_seedN``, ``_5M``, ``_9M``; ``seeds``: seed -> colour), beside seeds 1 and 2 to 10M
+    (``hardcore_256x256_bc_batch64*``), with the budget's end and the cloning anchor's end marked.
+    """
+    bench = Path(__file__).parent
+    runs = [
+        (seed, colour, "-", [bench / f"hardcore_seed{seed}{part}" for part in ("", "_5M", "_9M")])
+        for seed, colour in seeds.items()
+    ]
+    runs += [
+        (seed, colour, ":", [bench / f"hardcore_256x256_bc_batch64{part}" for part in ("", "_5M", "_10M")])
+        for seed, colour in ((1, "tab:blue"), (2, "tab:purple"))
+    ]
+    fig, (ax_eval, ax_train) = panels()
+    for seed, colour, style, folders in runs:
+        for i, folder in enumerate(folders):  # one legend entry per seed ("_..." labels stay out of it)
+            label = f"{'_' if i else ''}seed {seed}"
+            plot_run(ax_eval, ax_train, folder, f"ppo_expert_seed{seed}", style, colour, label)
+    marks = [
+        (round(9e6 / ROLLOUT), "black", "the entry's budget (9M)"),
+        (1200, "tab:red", "cloning anchor at 0 (rollout 1200)"),
+    ]
+    expert = json.loads((out.parent / "expert.json").read_text())
+    finish(fig, ax_eval, ax_train, expert, title, out, ncol=4, bottom=0.15, marks=marks)
+
+
 def against_entry(runs: dict[str, Path], seeds: tuple[int, ...], expert: float, start: int, title: str, out: Path) -> None:
     """
     Runs continued from the same saved models, on the same evaluation episodes: one panel per seed with each run's

@@ -6,31 +6,11 @@ episodes per point) and training return, with the hand-over, the budget's end an
 Run from the repository root: python docs/bench/hardcore_seed3_9M/plot.py
 """
 
-import json
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from hardcore_plot import ROLLOUT, finish, panels, plot_run  # noqa: E402
+from hardcore_plot import over_budget  # noqa: E402
 
-HERE = Path(__file__).parent
-BENCH = HERE.parent
-RUNS = (
-    (3, "tab:green", "-", (BENCH / "hardcore_seed3", BENCH / "hardcore_seed3_5M", HERE)),
-    *(
-        (seed, colour, ":", tuple(BENCH / f"hardcore_256x256_bc_batch64{part}" for part in ("", "_5M", "_10M")))
-        for seed, colour in ((1, "tab:blue"), (2, "tab:purple"))
-    ),
-)
-expert = json.loads((HERE / "expert.json").read_text())
-
-fig, (ax_eval, ax_train) = panels()
-for seed, colour, style, folders in RUNS:
-    for i, folder in enumerate(folders):  # one legend entry per seed ("_..." labels stay out of it)
-        plot_run(ax_eval, ax_train, folder, f"ppo_expert_seed{seed}", style, colour, f"{'_' if i else ''}seed {seed}")
 title = "BipedalWalkerHardcore-v3, the entry over its budget: seed 3 to 9M, seeds 1 and 2 to 10M"
-marks = [
-    (round(9e6 / ROLLOUT), "black", "the entry's budget (9M)"),
-    (1200, "tab:red", "cloning anchor at 0 (rollout 1200)"),
-]
-finish(fig, ax_eval, ax_train, expert, title, HERE / "curves_9M.png", ncol=4, bottom=0.15, marks=marks)
+over_budget({3: "tab:green"}, title, Path(__file__).parent / "curves_9M.png")

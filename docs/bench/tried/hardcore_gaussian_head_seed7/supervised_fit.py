@@ -15,18 +15,27 @@ env = make_vec_env("BipedalWalkerHardcore-v3", n_envs=16, seed=3)
 expert = load_expert("sb3/ppo-BipedalWalkerHardcore-v3", env)
 obs = env.reset()
 X, Y, M = [], [], []
-for t in range(2500):
+for _ in range(2500):
     a = expert.predict(obs)
     with th.no_grad():
         raw = expert._policy_actions(th.as_tensor(expert.obs_normalizer(obs)), True).numpy()
-    X.append(obs.copy()); Y.append(a); M.append(raw)
+    X.append(obs.copy())
+    Y.append(a)
+    M.append(raw)
     obs, r, d, info = env.step(np.clip(a + 0.2 * np.random.randn(*a.shape), -1, 1))
 X, Y, M = (np.concatenate(v).astype(np.float32) for v in (X, Y, M))
-print(X.shape, "saturated fraction of the clipped actions", round(float((np.abs(Y) > 0.999).mean()), 3),
-      "raw mean |m| max", round(float(np.abs(M).max()), 2))
+print(
+    X.shape,
+    "saturated fraction of the clipped actions",
+    round(float((np.abs(Y) > 0.999).mean()), 3),
+    "raw mean |m| max",
+    round(float(np.abs(M).max()), 2),
+)
 mu, sd = X.mean(0), X.std(0) + 1e-8
 Xn = th.tensor(np.clip((X - mu) / sd, -10, 10))
-n = len(X); idx = np.random.permutation(n); tr, te = idx[: int(0.9 * n)], idx[int(0.9 * n):]
+n = len(X)
+idx = np.random.permutation(n)
+tr, te = idx[: int(0.9 * n)], idx[int(0.9 * n) :]
 Yt, Mt = th.tensor(Y), th.tensor(M)
 variants = {
     "tanh head, clipped target (TanhMlpPolicy, the entry)": (lambda o: th.tanh(o), Yt),
@@ -40,7 +49,9 @@ for name, (head, target) in variants.items():
     for step in range(1, 20001):
         b = tr[np.random.randint(0, len(tr), 256)]
         loss = ((head(net(Xn[b])) - target[b]) ** 2).sum(1).mean()
-        opt.zero_grad(); loss.backward(); opt.step()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
         if step in (5000, 20000):
             with th.no_grad():
                 pred = th.clamp(head(net(Xn[te])), -1, 1)
