@@ -47,7 +47,7 @@ def expert_keys() -> set[str]:
     return set(inspect.signature(PPOExpert.__init__).parameters) - set(inspect.signature(PPO.__init__).parameters)
 
 
-ZOO_KEYS = ("n_envs", "n_timesteps", "normalize", "policy")
+ZOO_KEYS = ("n_envs", "n_timesteps", "normalize", "policy", "env_wrapper")
 EVAL_SEED_BASE = 100_000  # evaluation seeds of the reported runs; tune with --eval-seed set to another value
 
 
@@ -83,6 +83,7 @@ def build(algo: str, env_id: str, entry: dict[str, Any], seed: int, eval_seed: i
     import torch as th
     from stable_baselines3 import PPO
     from stable_baselines3.common.env_util import make_vec_env
+    from rl_zoo3.utils import get_wrapper_class
     from stable_baselines3.common.vec_env import VecNormalize
 
     from sb3_aggrevated import PPOExpert, TanhGaussianPolicy
@@ -91,7 +92,10 @@ def build(algo: str, env_id: str, entry: dict[str, Any], seed: int, eval_seed: i
     hp = _with_schedules({k: v for k, v in entry.items() if k not in ZOO_KEYS})
     if isinstance(hp.get("policy_kwargs"), str):
         hp["policy_kwargs"] = eval(hp["policy_kwargs"], {"nn": th.nn, "th": th, "dict": dict})  # as rl_zoo3 does
-    env = make_vec_env(env_id, n_envs=entry.get("n_envs", 1), seed=seed)
+    # the entry's env_wrapper (rl_zoo3's key and format) wraps the training envs only, inside their Monitor: the
+    # training log and every evaluation read the env's own return
+    wrapper = get_wrapper_class(entry) if entry.get("env_wrapper") else None
+    env = make_vec_env(env_id, n_envs=entry.get("n_envs", 1), seed=seed, wrapper_class=wrapper)
     if entry.get("normalize"):
         env = VecNormalize(env, gamma=hp.get("gamma", 0.99))
     policy = entry.get("policy", "MlpPolicy")
@@ -190,7 +194,8 @@ def saved_run(zip_path: Path) -> dict[str, Any]:
 
 
 # what a resumed run cannot change: the env and the network it was built with, and the rollout size its schedules count
-RESUME_FIXED_KEYS = (*ZOO_KEYS, "policy_kwargs", "n_steps")
+# (a training-env wrapper can change: it is applied to the new envs, not to the saved model)
+RESUME_FIXED_KEYS = (*(key for key in ZOO_KEYS if key != "env_wrapper"), "policy_kwargs", "n_steps")
 
 
 def resume_overrides(algo: str, params: list[str]) -> dict[str, Any]:
@@ -204,6 +209,7 @@ def resume_overrides(algo: str, params: list[str]) -> dict[str, Any]:
 
     known = set(inspect.signature((PPOExpert if algo == "ppo_expert" else PPO).__init__).parameters) - {"self", "env"}
     overrides = load_entry_overrides(params)
+    overrides.pop("env_wrapper", None)  # wraps the new envs (build), not a parameter of the model
     for key in overrides:
         if key in RESUME_FIXED_KEYS:
             raise ValueError(
