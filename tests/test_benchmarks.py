@@ -233,3 +233,40 @@ def test_compare_resume_from_refuses_what_it_cannot_continue(tmp_path, extra, me
     )  # fmt: skip
     assert proc.returncode == 2 and message in proc.stderr, proc.stderr[-2000:]
     assert not (tmp_path / "out").exists()  # refused before anything is written or trained
+
+
+def test_compare_env_wrapper_shapes_the_training_reward_only():
+    # an entry's env_wrapper (rl_zoo3's key) wraps the training envs inside their Monitor; the evaluation env is the
+    # env's own, and a resumed run may add one (it wraps the new envs, not the saved model)
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        from bench_wrappers import FallPenalty
+        from compare import build, load_entry, resume_overrides
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    params = ["n_envs=1", "policy_kwargs=dict(net_arch=[8])", "env_wrapper={bench_wrappers.FallPenalty: {penalty: -1.0}}"]
+    entry = load_entry(None, "BipedalWalker-v3", params)
+    model, make_eval_env = build("ppo", "BipedalWalker-v3", entry, seed=0)
+    env = model.get_env()
+    rng = np.random.default_rng(0)
+    env.reset()
+    for _ in range(2000):  # random actions fall within a few hundred steps
+        _, reward, done, info = env.step(rng.uniform(-1, 1, (1, 4)).astype(np.float32))
+        if done[0]:
+            break
+    assert done[0]
+    assert env.get_original_reward()[0] == -1.0  # the wrapper's penalty in training
+    assert info[0]["episode"]["r"] < -99.0  # the Monitor below it logs the env's own -100
+    eval_env = make_eval_env()
+    assert not any(isinstance(e, FallPenalty) for e in _wrapper_chain(eval_env.envs[0]))
+    assert resume_overrides("ppo_expert", params[2:]) == {}
+    with pytest.raises(ValueError, match="n_envs"):
+        resume_overrides("ppo_expert", params[:1])
+
+
+def _wrapper_chain(env):
+    while True:
+        yield env
+        if not hasattr(env, "env"):
+            return
+        env = env.env
