@@ -81,9 +81,9 @@ def _with_schedules(hyperparams: dict[str, Any]) -> dict[str, Any]:
 def build(algo: str, env_id: str, entry: dict[str, Any], seed: int, eval_seed: int = EVAL_SEED_BASE):
     """The model, as rl_zoo3 would build it for this entry, and a function making its eval env (see ``evaluate``)."""
     import torch as th
+    from rl_zoo3.utils import get_wrapper_class
     from stable_baselines3 import PPO
     from stable_baselines3.common.env_util import make_vec_env
-    from rl_zoo3.utils import get_wrapper_class
     from stable_baselines3.common.vec_env import VecNormalize
 
     from sb3_aggrevated import PPOExpert, TanhGaussianPolicy
