@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from compare import build, load_entry  # noqa: E402
+from compare import build, init_from, init_paths, load_entry  # noqa: E402
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper  # noqa: E402
 from stable_baselines3.common.vec_env.base_vec_env import VecEnvObs, VecEnvStepReturn  # noqa: E402
 
@@ -67,10 +67,15 @@ def time_envs(model) -> EnvTimer:
     return timer
 
 
-def run(algo: str, env_id: str, entry: dict, n_timesteps: int, seed: int) -> tuple[float, float, float]:
+def run(
+    algo: str, env_id: str, entry: dict, n_timesteps: int, seed: int, init_from_template: str | None = None
+) -> tuple[float, float, float]:
     """Frames per wall-clock second, per CPU second, and per CPU second left to the algorithm (the envs' own CPU time
-    taken out) of one ``learn(n_timesteps)`` call (model building excluded)."""
+    taken out) of one ``learn(n_timesteps)`` call (model building excluded). With ``init_from_template``, the model
+    starts from that saved model (``compare.py --init-from``): a trained policy's episodes, not a fresh one's."""
     model, _ = build(algo, env_id, entry, seed)
+    if init_from_template:
+        init_from(model, init_from_template, seed)
     timer = time_envs(model)
     wall, cpu = time.perf_counter(), time.process_time()
     model.learn(n_timesteps)
@@ -89,21 +94,30 @@ def main() -> None:
     parser.add_argument(
         "--variants", nargs="*", default=[], help='PPOExpert variants, each a string of overrides: "bc_steps=0 bc_coef=0"'
     )
+    parser.add_argument(
+        "--init-from",
+        default=None,
+        help="start every run from a model saved by compare.py --save-models (path template with {seed}, as "
+        "compare.py's --init-from: weights, optimizer state, VecNormalize statistics; schedules from rollout 0): "
+        "the speed on a trained policy's episodes, which cost the envs differently from a fresh policy's",
+    )
     parser.add_argument("--out", default=None, help="markdown file for the table (default: print only)")
     args = parser.parse_args()
 
     entry = load_entry(args.conf, args.env, args.params)
+    if args.init_from and not init_paths(args.init_from, args.seed)[0].is_file():
+        parser.error(f"--init-from: no saved model {init_paths(args.init_from, args.seed)[0]} for seed {args.seed}.")
     runs = [("ppo", "PPO", entry), ("ppo_expert", "PPOExpert (the entry)", entry)]
     for variant in args.variants:
         runs.append(("ppo_expert", f"PPOExpert, {variant}", load_entry(args.conf, args.env, args.params + variant.split())))
     for algo, _, conf in runs[:2]:  # untimed warm-up (one rollout each): lazy imports and first allocations
-        run(algo, args.env, conf, 1, args.seed)
+        run(algo, args.env, conf, 1, args.seed, args.init_from)
     fps: dict[str, list[float]] = {label: [] for _, label, _ in runs}
     cpu_fps: dict[str, list[float]] = {label: [] for _, label, _ in runs}
     algo_fps: dict[str, list[float]] = {label: [] for _, label, _ in runs}
     for repeat in range(args.repeats):
         for algo, label, conf in runs:
-            wall, cpu, own = run(algo, args.env, conf, args.n_timesteps, args.seed)
+            wall, cpu, own = run(algo, args.env, conf, args.n_timesteps, args.seed, args.init_from)
             fps[label].append(wall)
             cpu_fps[label].append(cpu)
             algo_fps[label].append(own)
@@ -121,7 +135,9 @@ def main() -> None:
         "",
         f"Command: `{command}`",
         "",
-        f"{args.n_timesteps} steps per run from a fresh model (seed {args.seed}), the runs alternating in one process, "
+        f"{args.n_timesteps} steps per run from "
+        + (f"the saved model `{args.init_from.format(seed=args.seed)}`" if args.init_from else "a fresh model")
+        + f" (seed {args.seed}), the runs alternating in one process, "
         f"{args.repeats} times over; median over the repeats.",
         "",
         "The last columns take the CPU time of the envs themselves (their step and reset, below VecNormalize) out: the "

@@ -80,6 +80,23 @@ def test_fps_table_has_every_run_and_its_ratio(tmp_path):
         assert float(cells[7]) > float(cells[4])  # taking the envs' time out leaves fewer seconds per step
 
 
+def test_fps_init_from_starts_every_run_from_a_saved_model(tmp_path):
+    saved = tmp_path / "saved"
+    _run([str(BENCHMARKS / "compare.py"), "--env", "Pendulum-v1", "--algos", "ppo_expert", "--seeds", "1",
+          "--n-timesteps", "1024", "--eval-freq", "1024", "--eval-episodes", "1", "--save-models", "--n-jobs", "1",
+          "--out", str(saved)], tmp_path)  # fmt: skip
+    template = str(saved / "models" / "ppo_expert_seed{seed}")
+    out = tmp_path / "fps.md"
+    _run([str(BENCHMARKS / "fps.py"), "--env", "Pendulum-v1", "--n-timesteps", "1024", "--repeats", "1",
+          "--init-from", template, "--out", str(out)], tmp_path)  # fmt: skip
+    assert f"from the saved model `{template.format(seed=1)}` (seed 1)" in out.read_text()
+    proc = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "fps.py"), "--env", "Pendulum-v1", "--n-timesteps", "1024", "--seed", "2",
+         "--init-from", template], cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode != 0 and "no saved model" in proc.stderr and "seed 2" in proc.stderr
+
+
 def test_fps_env_timer_sits_below_vec_normalize_and_counts_the_envs_time():
     sys.path.insert(0, str(BENCHMARKS))
     try:
