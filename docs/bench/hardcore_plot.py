@@ -109,3 +109,23 @@ def against_entry(runs: dict[str, Path], seeds: tuple[int, ...], expert: float, 
     fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(out, dpi=100)
+
+
+def training_and_length(runs: dict[str, Path], title: str, out: Path) -> None:
+    """Training return (the env's own, SB3's ep_rew_mean) and episode length of resumed runs, side by side; ``runs``
+    maps a label to a run folder written by ``compare.py`` (its ``logs/*/progress.csv``)."""
+    fig, (ret, length) = plt.subplots(1, 2, figsize=(12, 4.5))
+    for label, folder in runs.items():
+        data = pd.read_csv(next((folder / "logs").glob("*/progress.csv")))
+        steps = data["time/total_timesteps"] / 1e6
+        ret.plot(steps, data["rollout/ep_rew_mean"].rolling(10, min_periods=1).mean(), label=label)
+        length.plot(steps, data["rollout/ep_len_mean"].rolling(10, min_periods=1).mean(), label=label)
+    for ax in (ret, length):
+        ax.set_xlabel("env steps (millions)")
+        ax.grid(alpha=0.3)
+    ret.set_ylabel("training return, the env's own (10-update mean)")
+    length.set_ylabel("training episode length (2000: time limit)")
+    ret.legend(fontsize=8, loc="lower right")
+    fig.suptitle(title, y=0.99)
+    fig.tight_layout()
+    fig.savefig(out, dpi=100)

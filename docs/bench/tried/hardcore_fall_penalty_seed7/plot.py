@@ -4,33 +4,18 @@ and the two smaller fall penalties, each resumed from the same start at the end 
 Run from the repository root: python docs/bench/tried/hardcore_fall_penalty_seed7/plot.py
 """
 
+import sys
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from hardcore_plot import training_and_length  # noqa: E402
 
 HERE = Path(__file__).parent
 RUNS = {
-    "the entry (fall: the env's -100)": "control",
-    "fall penalty -10 in training": "penalty10",
-    "fall penalty -1 in training": "penalty1",
+    "the entry (fall: the env's -100)": HERE / "control",
+    "fall penalty -10 in training": HERE / "penalty10",
+    "fall penalty -1 in training": HERE / "penalty1",
 }
 
-fig, (ret, length) = plt.subplots(1, 2, figsize=(12, 4.5))
-for label, name in RUNS.items():
-    data = pd.read_csv(next((HERE / name / "logs").glob("*/progress.csv")))
-    steps = data["time/total_timesteps"] / 1e6
-    ret.plot(steps, data["rollout/ep_rew_mean"].rolling(10, min_periods=1).mean(), label=label)
-    length.plot(steps, data["rollout/ep_len_mean"].rolling(10, min_periods=1).mean(), label=label)
-for ax in (ret, length):
-    ax.set_xlabel("env steps (millions)")
-    ax.grid(alpha=0.3)
-ret.set_ylabel("training return, the env's own (10-update mean)")
-length.set_ylabel("training episode length (2000: time limit)")
-ret.legend(fontsize=8, loc="lower right")
-fig.suptitle("BipedalWalkerHardcore-v3, PPOExpert resumed at the end of the hand-over (1.47M), seed 7", y=0.99)
-fig.tight_layout()
-fig.savefig(HERE / "training.png", dpi=100)
+title = "BipedalWalkerHardcore-v3, PPOExpert resumed at the end of the hand-over (1.47M), seed 7"
+training_and_length(RUNS, title, HERE / "training.png")
