@@ -94,8 +94,7 @@ def build(algo: str, env_id: str, entry: dict[str, Any], seed: int, eval_seed: i
         hp["policy_kwargs"] = eval(hp["policy_kwargs"], {"nn": th.nn, "th": th, "dict": dict})  # as rl_zoo3 does
     # the entry's env_wrapper (rl_zoo3's key and format) wraps the training envs only, inside their Monitor: the
     # training log and every evaluation read the env's own return
-    wrapper = get_wrapper_class(entry) if entry.get("env_wrapper") else None
-    env = make_vec_env(env_id, n_envs=entry.get("n_envs", 1), seed=seed, wrapper_class=wrapper)
+    env = make_vec_env(env_id, n_envs=entry.get("n_envs", 1), seed=seed, wrapper_class=get_wrapper_class(entry))
     if entry.get("normalize"):
         env = VecNormalize(env, gamma=hp.get("gamma", 0.99))
     policy = entry.get("policy", "MlpPolicy")

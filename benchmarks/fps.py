@@ -105,8 +105,8 @@ def main() -> None:
     args = parser.parse_args()
 
     entry = load_entry(args.conf, args.env, args.params)
-    if args.init_from and not init_paths(args.init_from, args.seed)[0].is_file():
-        parser.error(f"--init-from: no saved model {init_paths(args.init_from, args.seed)[0]} for seed {args.seed}.")
+    if args.init_from and not (zip_path := init_paths(args.init_from, args.seed)[0]).is_file():
+        parser.error(f"--init-from: no saved model {zip_path} for seed {args.seed}.")
     runs = [("ppo", "PPO", entry), ("ppo_expert", "PPOExpert (the entry)", entry)]
     for variant in args.variants:
         runs.append(("ppo_expert", f"PPOExpert, {variant}", load_entry(args.conf, args.env, args.params + variant.split())))
