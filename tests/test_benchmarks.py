@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import gymnasium
 import numpy as np
 import pytest
 
@@ -279,3 +280,52 @@ def test_compare_env_wrapper_shapes_the_training_reward_only():
     assert resume_overrides("ppo_expert", params[2:]) == {}
     with pytest.raises(ValueError, match="n_envs"):
         resume_overrides("ppo_expert", params[:1])
+
+
+class _Hull:
+    def __init__(self) -> None:
+        self.position = type("Position", (), {"x": 0.0})()
+
+
+class _Walker(gymnasium.Env):
+    """A walker whose hull moves by its action along the course, reward 1 per step, 1000 steps per episode."""
+
+    observation_space = gymnasium.spaces.Box(-1.0, 1.0, (1,))
+    action_space = gymnasium.spaces.Box(0.0, 1.0, (1,))
+    hull = None  # as BipedalWalker's before its first reset
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.hull, self.t = _Hull(), 0
+        return np.zeros(1, dtype=np.float32), {}
+
+    def step(self, action):
+        self.hull.position.x += float(action[0])
+        self.t += 1
+        return np.zeros(1, dtype=np.float32), 1.0, False, self.t >= 1000, {}
+
+
+@pytest.mark.parametrize("penalty", [None, -100.0])
+def test_stall_end_ends_a_stalled_episode_and_reports_its_own_return(penalty):
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        from bench_wrappers import StallEnd
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    env = StallEnd(_Walker(), patience=5, min_progress=1.0, penalty=penalty)
+    env.reset()
+    for step in range(1, 21):  # walking: 0.6 per step passes the mark every second step, never ending the episode
+        _, reward, terminated, truncated, info = env.step(np.array([0.6]))
+        assert (reward, terminated, truncated, "episode" in info) == (1.0, False, False, False)
+    for step in range(1, 6):  # standing: the fifth step without progress ends it
+        _, reward, terminated, truncated, info = env.step(np.array([0.1]))
+    assert step == 5 and info["stalled"] and info["episode"]["r"] == 25.0 and info["episode"]["l"] == 25
+    if penalty is None:
+        assert (reward, terminated, truncated) == (1.0, False, True)
+    else:
+        assert (reward, terminated, truncated) == (-100.0, True, False)
+    env.reset()  # the count starts again
+    for _ in range(4):
+        assert env.step(np.array([0.0]))[2:4] == (False, False)
+    with pytest.raises(ValueError, match="hull"):
+        StallEnd(gymnasium.make("Pendulum-v1"))
