@@ -46,21 +46,35 @@ class StallEnd(gym.Wrapper):
     of the stalled state) or as a fall (``penalty`` a number: terminated, the step's reward replaced by it, as the env
     does on a fall). The ``Monitor`` below this wrapper does not see the end, so the wrapper reports the episode itself
     in ``info["episode"]`` with the env's own return so far (without the penalty): the training log keeps the
-    stalled episodes instead of silently dropping them.
+    stalled episodes instead of silently dropping them. With ``mark_after``, every step from that many steps without
+    progress on carries ``info["standing"] = True`` (for PPOExpert's ``bc_skip_info_key="standing"``: the states where
+    the walker stands are not cloned).
 
     :param env: a BipedalWalker-v3 / BipedalWalkerHardcore-v3 env (its ``Monitor``)
-    :param patience: steps without ``min_progress`` after which the episode ends
+    :param patience: steps without ``min_progress`` after which the episode ends; ``None``: never ends it
     :param min_progress: the distance (Box2D units) the hull must gain on its last mark to reset the count
     :param penalty: ``None`` to truncate, else the reward of the terminating step
+    :param mark_after: steps without ``min_progress`` from which ``info["standing"]`` is set; ``None``: never set
     """
 
-    def __init__(self, env: gym.Env, patience: int = 200, min_progress: float = 1.0, penalty: float | None = None):
+    def __init__(
+        self,
+        env: gym.Env,
+        patience: int | None = 200,
+        min_progress: float = 1.0,
+        penalty: float | None = None,
+        mark_after: int | None = None,
+    ):
         super().__init__(env)
         if not hasattr(env.unwrapped, "hull"):
-            raise ValueError(f"StallEnd reads the walker's hull position; {env.unwrapped} has no 'hull': use a BipedalWalker env.")
-        if patience < 1 or min_progress <= 0:
-            raise ValueError(f"StallEnd needs patience >= 1 and min_progress > 0, got {patience} and {min_progress}.")
-        self.patience = int(patience)
+            raise ValueError(f"StallEnd reads the walker's hull position; {env.unwrapped} has no 'hull': use BipedalWalker.")
+        if any(n is not None and n < 1 for n in (patience, mark_after)) or min_progress <= 0:
+            raise ValueError(
+                f"StallEnd needs patience and mark_after >= 1 (or None) and min_progress > 0, got {patience}, "
+                f"{mark_after} and {min_progress}."
+            )
+        self.patience = patience
+        self.mark_after = mark_after
         self.min_progress = float(min_progress)
         self.penalty = None if penalty is None else float(penalty)
         self._mark = 0.0
@@ -86,7 +100,9 @@ class StallEnd(gym.Wrapper):
             self._mark, self._since = position, 0
         else:
             self._since += 1
-        if self._since >= self.patience and not (terminated or truncated):
+        if self.mark_after is not None:
+            info = {**info, "standing": self._since >= self.mark_after}
+        if self.patience is not None and self._since >= self.patience and not (terminated or truncated):
             info = {**info, "stalled": True, "episode": {"r": self._return, "l": self._length, "t": time.time() - self._start}}
             if self.penalty is None:
                 truncated = True

@@ -137,7 +137,7 @@ class ExpertRolloutBuffer(RolloutBuffer):
 
     Extra arrays, ``(n_steps, n_envs, ...)``: ``raw_observations`` / ``raw_next_observations`` (the env's
     own observations, before the learner's VecNormalize; the next one is the terminal observation at
-    episode ends), ``raw_rewards``, ``terminated``, ``dones``, ``expert_executed``, and, filled after the
+    episode ends), ``raw_rewards``, ``terminated``, ``dones``, ``expert_executed``, ``bc_skipped``, and, filled after the
     rollout, ``policy_mask`` (1 where the policy loss counts the step) and ``expert_actions`` (in the
     learner's action representation, for behaviour cloning).
 
@@ -156,6 +156,7 @@ class ExpertRolloutBuffer(RolloutBuffer):
     terminated: np.ndarray
     dones: np.ndarray
     expert_executed: np.ndarray
+    bc_skipped: np.ndarray
     policy_mask: np.ndarray
     expert_actions: np.ndarray
 
@@ -183,6 +184,7 @@ class ExpertRolloutBuffer(RolloutBuffer):
         self.terminated = np.zeros(shape, dtype=np.float32)
         self.dones = np.zeros(shape, dtype=np.float32)
         self.expert_executed = np.zeros(shape, dtype=bool)
+        self.bc_skipped = np.zeros(shape, dtype=bool)
         self.policy_mask = np.ones(shape, dtype=np.float32)
         self.expert_actions = np.zeros((*shape, self.action_dim), dtype=np.float32)
         #: True while every step counts in the policy loss (then PPO's update is used unchanged)
@@ -198,6 +200,7 @@ class ExpertRolloutBuffer(RolloutBuffer):
         terminated: np.ndarray | None = None,
         dones: np.ndarray | None = None,
         expert_executed: np.ndarray | None = None,
+        bc_skipped: np.ndarray | None = None,
         **kwargs,
     ) -> None:
         """
@@ -207,6 +210,7 @@ class ExpertRolloutBuffer(RolloutBuffer):
         :param terminated: where the episode terminated (no bootstrap)
         :param dones: where the episode ended (terminated or truncated)
         :param expert_executed: where the expert's action, not the learner's, was executed
+        :param bc_skipped: where the state is kept out of the aggregated cloning dataset (``bc_skip_info_key``)
         """
         pos = self.pos
         for name, value in (
@@ -216,6 +220,7 @@ class ExpertRolloutBuffer(RolloutBuffer):
             ("terminated", terminated),
             ("dones", dones),
             ("expert_executed", expert_executed),
+            ("bc_skipped", bc_skipped),
         ):
             if value is not None:
                 self.__dict__[name][pos] = np.asarray(value).reshape(self.__dict__[name][pos].shape)

@@ -133,6 +133,10 @@ class PPOExpert(PPO):
         minibatch's own states (labelled by the expert): no states drawn from the aggregated dataset and no
         ``bc_steps`` cloning steps. The cheap form of a long, slowly fading cloning term after the hand-over
         (it adds no network pass to PPO's); ``None``: cloning keeps its full form while ``bc_coef > 0``
+    :param bc_skip_info_key: an ``info`` key (e.g. set by an env wrapper) marking steps whose states are kept out of
+        the aggregated cloning dataset: where the expert is known to fail (a walker standing at an obstacle), the
+        learner is not held to its action there and PPO's own update decides. Needs ``bc_buffer_size > 0`` and no
+        ``bc_anchor_from`` (both clone only on the aggregated dataset then); ``None``: every state is cloned
     :param target_kl_from: the rollout from which SB3's ``target_kl`` early stop applies (the updates of earlier
         rollouts run all ``n_epochs``), e.g. the end of the hand-over, so that PPO's steps on the expert's advantages
         keep their size and only the PPO phase is KL-bounded; ``None``: from the first rollout, as in PPO. No effect
@@ -203,6 +207,7 @@ class PPOExpert(PPO):
         bc_steps: int = 0,
         bc_learning_rate: float | None = None,
         bc_anchor_from: int | None = None,
+        bc_skip_info_key: str | None = None,
         target_kl_from: int | None = None,
         handover_lr_factor: float = 1.0,
         log_std_from_expert: bool = False,
@@ -269,6 +274,7 @@ class PPOExpert(PPO):
         self.bc_steps = bc_steps
         self.bc_learning_rate = bc_learning_rate
         self.bc_anchor_from = bc_anchor_from
+        self.bc_skip_info_key = bc_skip_info_key
         self.target_kl_from = target_kl_from
         self.handover_lr_factor = handover_lr_factor
         self.log_std_from_expert = log_std_from_expert
@@ -340,6 +346,17 @@ class PPOExpert(PPO):
             raise ValueError(f"bc_steps must be an integer >= 0, got {self.bc_steps!r}.")
         _check_rollouts("bc_anchor_from", self.bc_anchor_from, allow_zero=True)
         _check_rollouts("target_kl_from", self.target_kl_from, allow_zero=True)
+        if self.bc_skip_info_key is not None:
+            if not isinstance(self.bc_skip_info_key, str) or not self.bc_skip_info_key:
+                raise ValueError(
+                    f"bc_skip_info_key must be an info key (a non-empty string) or None, got {self.bc_skip_info_key!r}."
+                )
+            if self.bc_buffer_size == 0 or self.bc_anchor_from is not None:
+                raise ValueError(
+                    f"bc_skip_info_key={self.bc_skip_info_key!r} keeps marked states out of the aggregated cloning dataset, "
+                    f"but with bc_buffer_size={self.bc_buffer_size} and bc_anchor_from={self.bc_anchor_from} cloning also "
+                    "runs on the rollout's own states: set bc_buffer_size > 0 and bc_anchor_from=None, or drop the key."
+                )
         rate = self.bc_learning_rate
         if rate is not None and not _positive_finite(rate):
             hint = " (YAML reads 1e-3 as a string: write 0.001 or !!float 1e-3)" if isinstance(rate, str) else ""
@@ -540,6 +557,11 @@ class PPOExpert(PPO):
                 terminated=dones & ~truncated,
                 dones=dones,
                 expert_executed=expert_executed,
+                bc_skipped=(  # PPOExpert: steps kept out of the cloning dataset
+                    None
+                    if self.bc_skip_info_key is None
+                    else np.array([bool(info.get(self.bc_skip_info_key, False)) for info in infos])
+                ),
             )
             self._last_obs = new_obs  # type: ignore[assignment]
             self._last_episode_starts = dones
@@ -639,10 +661,14 @@ class PPOExpert(PPO):
                 self._to_policy_actions(expert_actions).reshape(buffer.expert_actions.shape).astype(np.float32)
             )
             if self.bc_buffer_size > 0:
-                self._aggregate_bc_data(flat_obs, buffer.expert_actions.reshape(len(flat_obs), -1))
+                keep = ~buffer.bc_skipped.reshape(-1)
+                self._aggregate_bc_data(flat_obs[keep], buffer.expert_actions.reshape(len(flat_obs), -1)[keep])
+                self.logger.record("rollout/bc_skipped_fraction", 1.0 - float(keep.mean()))
 
     def _aggregate_bc_data(self, raw_obs: np.ndarray, expert_actions: np.ndarray) -> None:
         """Add the rollout's (raw state, expert action) pairs to the FIFO aggregated dataset."""
+        if len(raw_obs) == 0:
+            return
         if self._bc_data is None:
             self._bc_data = {
                 "obs": np.zeros((self.bc_buffer_size, *raw_obs.shape[1:]), dtype=np.float32),
@@ -897,6 +923,8 @@ class PPOExpert(PPO):
         # none in the anchor-only form (bc_anchor_from), which clones on the PPO minibatch's own states
         anchor_only = self._bc_anchor_only_now
         aggregated = bc_coef > 0.0 and not anchor_only and self._bc_data is not None and self._bc_data["size"] > 0
+        if self.bc_skip_info_key is not None and not aggregated:  # PPOExpert: every state so far skipped
+            bc_coef = 0.0
         n_samples = self.rollout_buffer.buffer_size * self.rollout_buffer.n_envs
         ppo_sizes = [min(self.batch_size, n_samples - start) for start in range(0, n_samples, self.batch_size)]
         bc_ends = np.cumsum([self.bc_batch_size or size for size in ppo_sizes])

@@ -314,12 +314,12 @@ def test_stall_end_ends_a_stalled_episode_and_reports_its_own_return(penalty):
         sys.path.remove(str(BENCHMARKS))
     env = StallEnd(_Walker(), patience=5, min_progress=1.0, penalty=penalty)
     env.reset()
-    for step in range(1, 21):  # walking: 0.6 per step passes the mark every second step, never ending the episode
+    for _ in range(20):  # walking: 0.6 per step passes the mark every second step, never ending the episode
         _, reward, terminated, truncated, info = env.step(np.array([0.6]))
         assert (reward, terminated, truncated, "episode" in info) == (1.0, False, False, False)
-    for step in range(1, 6):  # standing: the fifth step without progress ends it
+    for _ in range(5):  # standing: the fifth step without progress ends it
         _, reward, terminated, truncated, info = env.step(np.array([0.1]))
-    assert step == 5 and info["stalled"] and info["episode"]["r"] == 25.0 and info["episode"]["l"] == 25
+    assert info["stalled"] and info["episode"]["r"] == 25.0 and info["episode"]["l"] == 25
     if penalty is None:
         assert (reward, terminated, truncated) == (1.0, False, True)
     else:
@@ -327,5 +327,10 @@ def test_stall_end_ends_a_stalled_episode_and_reports_its_own_return(penalty):
     env.reset()  # the count starts again
     for _ in range(4):
         assert env.step(np.array([0.0]))[2:4] == (False, False)
+    marking = StallEnd(_Walker(), patience=None, mark_after=3)  # marks from the third step without progress, never ends
+    marking.reset()
+    standing = [marking.step(np.array([0.0]))[4]["standing"] for _ in range(999)]
+    assert standing[:3] == [False, False, True] and all(standing[2:])
+    assert marking.step(np.array([0.0]))[3]  # the env's own time limit
     with pytest.raises(ValueError, match="hull"):
         StallEnd(gymnasium.make("Pendulum-v1"))

@@ -387,6 +387,40 @@ def test_aggregated_bc_dataset_keeps_earlier_rollouts():
         PPOExpert("MlpPolicy", env, expert=expert, bc_buffer_size=-1, **TINY)
 
 
+class _MarkFrom(gym.Wrapper):
+    """info["standing"] on the steps taken from states >= ``start`` (CountEnv's state is its step count)."""
+
+    def __init__(self, env, start):
+        super().__init__(env)
+        self.start = start
+
+    def step(self, action):
+        before = self.env.unwrapped.t
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        return obs, reward, terminated, truncated, {**info, "standing": before >= self.start}
+
+
+def test_bc_skip_info_key_keeps_marked_states_out_of_the_cloning_dataset():
+    env = DummyVecEnv([lambda: _MarkFrom(CountEnv(terminate_at=4), start=2)] * 2)
+    expert = LinearVExpert(env.observation_space, env.action_space, action=0.8)
+    kwargs = dict(expert=expert, bc_coef=1.0, bc_buffer_size=200, bc_steps=2, **TINY)
+    model = PPOExpert("TanhMlpPolicy", env, bc_skip_info_key="standing", **kwargs).learn(128)
+    assert model.rollout_buffer.bc_skipped.any() and not model.rollout_buffer.bc_skipped.all()
+    np.testing.assert_array_equal(model.rollout_buffer.bc_skipped, model.rollout_buffer.raw_observations[..., 0] >= 2)
+    data = model._bc_data
+    assert data["size"] == int((~model.rollout_buffer.bc_skipped).sum())
+    assert set(np.unique(data["obs"][: data["size"]])) == {0.0, 1.0}  # states 2 and 3 never cloned
+    assert "train/bc_loss" in model.logger.name_to_value
+    # every state marked: nothing to clone, so the update is the expert-advantage one without cloning
+    marked = DummyVecEnv([lambda: _MarkFrom(CountEnv(), start=0)] * 2)
+    everything = PPOExpert("TanhMlpPolicy", marked, bc_skip_info_key="standing", **kwargs)
+    everything.learn(128)
+    assert everything._bc_data is None and "train/bc_loss" not in everything.logger.name_to_value
+    for bad in (dict(bc_buffer_size=0), dict(bc_anchor_from=3)):
+        with pytest.raises(ValueError, match="bc_skip_info_key"):
+            PPOExpert("TanhMlpPolicy", env, bc_skip_info_key="standing", **{**kwargs, **bad})
+
+
 def test_bc_batch_size_sets_the_aggregated_minibatch():
     env = DummyVecEnv([lambda: CountEnv(terminate_at=4)] * 2)
     expert = LinearVExpert(env.observation_space, env.action_space, action=0.8)
