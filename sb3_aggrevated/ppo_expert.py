@@ -663,7 +663,8 @@ class PPOExpert(PPO):
             if self.bc_buffer_size > 0:
                 keep = ~buffer.bc_skipped.reshape(-1)
                 self._aggregate_bc_data(flat_obs[keep], buffer.expert_actions.reshape(len(flat_obs), -1)[keep])
-                self.logger.record("rollout/bc_skipped_fraction", 1.0 - float(keep.mean()))
+                if self.bc_skip_info_key is not None:
+                    self.logger.record("rollout/bc_skipped_fraction", 1.0 - float(keep.mean()))
 
     def _aggregate_bc_data(self, raw_obs: np.ndarray, expert_actions: np.ndarray) -> None:
         """Add the rollout's (raw state, expert action) pairs to the FIFO aggregated dataset."""
