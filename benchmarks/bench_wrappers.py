@@ -39,7 +39,7 @@ class StallEnd(gym.Wrapper):
     """
     A training episode of BipedalWalker ended once the walker has stalled: its hull has not moved ``min_progress``
     along the course (``env.unwrapped.hull.position.x``) in ``patience`` steps. The expert's episodes that reach the
-    time limit stand in front of an obstacle for 647-1827 of their 2000 steps, where walking ones never stalled for
+    time limit stand in front of an obstacle for 646-1827 of their 2000 steps, where walking ones never stalled for
     more than 128 steps (``docs/bench/tried/hardcore_stall_end_seed7/``).
 
     Ended as a time limit (``penalty=None``: truncated, the step's reward unchanged, so PPO bootstraps from the value
