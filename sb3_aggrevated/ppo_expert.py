@@ -661,13 +661,15 @@ class PPOExpert(PPO):
                 self._to_policy_actions(expert_actions).reshape(buffer.expert_actions.shape).astype(np.float32)
             )
             if self.bc_buffer_size > 0:
-                keep = ~buffer.bc_skipped.reshape(-1)
-                self._aggregate_bc_data(flat_obs[keep], buffer.expert_actions.reshape(len(flat_obs), -1)[keep])
-                if self.bc_skip_info_key is not None:
+                bc_obs, bc_actions = flat_obs, buffer.expert_actions.reshape(len(flat_obs), -1)
+                if self.bc_skip_info_key is not None:  # marked states stay out of the dataset
+                    keep = ~buffer.bc_skipped.reshape(-1)
+                    bc_obs, bc_actions = bc_obs[keep], bc_actions[keep]
                     self.logger.record("rollout/bc_skipped_fraction", 1.0 - float(keep.mean()))
+                self._aggregate_bc_data(bc_obs, bc_actions)
 
     def _aggregate_bc_data(self, raw_obs: np.ndarray, expert_actions: np.ndarray) -> None:
-        """Add the rollout's (raw state, expert action) pairs to the FIFO aggregated dataset."""
+        """Add the rollout's (raw state, expert action) pairs to the FIFO aggregated dataset (none: nothing changes)."""
         if len(raw_obs) == 0:
             return
         if self._bc_data is None:
@@ -736,8 +738,7 @@ class PPOExpert(PPO):
                 "for another env or is damaged."
             )
         self._bc_data = None
-        if len(obs):
-            self._aggregate_bc_data(obs.astype(np.float32), actions.astype(np.float32))
+        self._aggregate_bc_data(obs.astype(np.float32), actions.astype(np.float32))
 
     # --- update -----------------------------------------------------------------------------------
 
