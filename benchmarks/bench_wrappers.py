@@ -83,6 +83,12 @@ class StallEnd(gym.Wrapper):
         self._length = 0
         self._start = time.time()
 
+    @property
+    def steps_standing(self) -> int:
+        """Steps since the hull last gained ``min_progress`` on its mark (the count ``patience`` and ``mark_after``
+        are compared with)."""
+        return self._since
+
     def _position(self) -> float:
         return float(self.env.unwrapped.hull.position.x)  # type: ignore[attr-defined]
 

@@ -327,6 +327,7 @@ def test_stall_end_ends_a_stalled_episode_and_reports_its_own_return(penalty):
     env.reset()  # the count starts again
     for _ in range(4):
         assert env.step(np.array([0.0]))[2:4] == (False, False)
+    assert env.steps_standing == 4
     marking = StallEnd(_Walker(), patience=None, mark_after=3)  # marks from the third step without progress, never ends
     marking.reset()
     standing = [marking.step(np.array([0.0]))[4]["standing"] for _ in range(999)]

@@ -16,7 +16,9 @@ statistics, the expert its raw observations.
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -30,62 +32,73 @@ from compare import load_entry, model_files  # noqa: E402
 from sb3_aggrevated import PPOExpert  # noqa: E402
 from sb3_aggrevated.experts import load_expert, load_vec_normalize  # noqa: E402
 
-parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-parser.add_argument(
-    "--who", required=True, help="'expert', or a saved model's path without .zip (its _vecnormalize.pkl beside it)"
-)
-parser.add_argument("--env", default="BipedalWalkerHardcore-v3")
-parser.add_argument("--episodes", type=int, default=100)
-parser.add_argument("--eval-seed", type=int, default=300_000)
-parser.add_argument("--stochastic", action="store_true", help="sample actions (each policy's own noise)")
-parser.add_argument("--out", required=True)
-args = parser.parse_args()
+OUTCOMES = ("finished", "fell", "time limit")
 
-set_random_seed(args.eval_seed)  # the sampled actions of --stochastic repeat
-env = gym.make(args.env)
-course_end = (bw.TERRAIN_LENGTH - bw.TERRAIN_GRASS) * bw.TERRAIN_STEP  # where the env ends an episode as done
-if args.who == "expert":
-    expert = load_expert(load_entry(None, args.env, [])["expert"], DummyVecEnv([lambda: gym.make(args.env)]))
 
-    def act(obs: np.ndarray) -> np.ndarray:
-        return expert.predict(obs[None].astype(np.float32), deterministic=not args.stochastic)[0]
-
-else:
-    zip_path, stats_path = model_files(args.who)  # as compare.py --save-models wrote them
+def make_act(who: str, env_id: str, stochastic: bool = False) -> Callable[[np.ndarray], np.ndarray]:
+    """The action for one raw observation of ``who``: ``"expert"`` (the entry's expert, on raw observations) or a
+    saved model's path without .zip (as ``compare.py --save-models`` wrote it, with its saved VecNormalize statistics)."""
+    if who == "expert":
+        expert = load_expert(load_entry(None, env_id, [])["expert"], DummyVecEnv([lambda: gym.make(env_id)]))
+        return lambda obs: expert.predict(obs[None].astype(np.float32), deterministic=not stochastic)[0]
+    zip_path, stats_path = model_files(who)
     model = PPOExpert.load(zip_path, device="cpu")
     stats = load_vec_normalize(stats_path)
-
-    def act(obs: np.ndarray) -> np.ndarray:
-        return model.predict(stats.normalize_obs(obs[None]), deterministic=not args.stochastic)[0][0]
+    return lambda obs: model.predict(stats.normalize_obs(obs[None]), deterministic=not stochastic)[0][0]
 
 
-episodes = []
-obs, _ = env.reset(seed=args.eval_seed)
-for _ in range(args.episodes):
-    total, steps, done = 0.0, 0, False
-    while not done:
-        obs, reward, terminated, truncated, _ = env.step(act(obs))
-        total, steps, done = total + float(reward), steps + 1, terminated or truncated
-    walker = env.unwrapped
-    x = float(walker.hull.position.x)
-    outcome = "fell" if walker.game_over or x < 0 else ("finished" if terminated else "time limit")
-    episodes.append({"return": total, "steps": steps, "outcome": outcome, "course_fraction": min(x / course_end, 1.0)})
-    obs, _ = env.reset()
-returns = np.array([e["return"] for e in episodes])
-summary = {
-    "who": args.who,
-    "episodes": args.episodes,
-    "eval_seed": args.eval_seed,
-    "stochastic": args.stochastic,
-    "mean": float(returns.mean()),
-    "std": float(returns.std()),
-}
-for outcome in ("finished", "fell", "time limit"):
-    ended = [e for e in episodes if e["outcome"] == outcome]
-    summary[outcome] = {
-        "episodes": len(ended),
-        "mean_return": float(np.mean([e["return"] for e in ended])) if ended else None,
-        "mean_course_fraction": float(np.mean([e["course_fraction"] for e in ended])) if ended else None,
+def outcome(walker: Any, terminated: bool) -> str:
+    """How a BipedalWalker episode ended (``walker``: the env's ``unwrapped``, after its last step)."""
+    return "fell" if walker.game_over or walker.hull.position.x < 0 else ("finished" if terminated else "time limit")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument(
+        "--who", required=True, help="'expert', or a saved model's path without .zip (its _vecnormalize.pkl beside it)"
+    )
+    parser.add_argument("--env", default="BipedalWalkerHardcore-v3")
+    parser.add_argument("--episodes", type=int, default=100)
+    parser.add_argument("--eval-seed", type=int, default=300_000)
+    parser.add_argument("--stochastic", action="store_true", help="sample actions (each policy's own noise)")
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args()
+
+    set_random_seed(args.eval_seed)  # the sampled actions of --stochastic repeat
+    env = gym.make(args.env)
+    course_end = (bw.TERRAIN_LENGTH - bw.TERRAIN_GRASS) * bw.TERRAIN_STEP  # where the env ends an episode as done
+    act = make_act(args.who, args.env, args.stochastic)
+
+    episodes = []
+    obs, _ = env.reset(seed=args.eval_seed)
+    for _ in range(args.episodes):
+        total, steps, done = 0.0, 0, False
+        while not done:
+            obs, reward, terminated, truncated, _ = env.step(act(obs))
+            total, steps, done = total + float(reward), steps + 1, terminated or truncated
+        x = float(env.unwrapped.hull.position.x)
+        how = outcome(env.unwrapped, terminated)
+        episodes.append({"return": total, "steps": steps, "outcome": how, "course_fraction": min(x / course_end, 1.0)})
+        obs, _ = env.reset()
+    returns = np.array([e["return"] for e in episodes])
+    summary = {
+        "who": args.who,
+        "episodes": args.episodes,
+        "eval_seed": args.eval_seed,
+        "stochastic": args.stochastic,
+        "mean": float(returns.mean()),
+        "std": float(returns.std()),
     }
-print(json.dumps(summary), flush=True)
-Path(args.out).write_text(json.dumps({"summary": summary, "episodes": episodes}, indent=1))
+    for kind in OUTCOMES:
+        ended = [e for e in episodes if e["outcome"] == kind]
+        summary[kind] = {
+            "episodes": len(ended),
+            "mean_return": float(np.mean([e["return"] for e in ended])) if ended else None,
+            "mean_course_fraction": float(np.mean([e["course_fraction"] for e in ended])) if ended else None,
+        }
+    print(json.dumps(summary), flush=True)
+    Path(args.out).write_text(json.dumps({"summary": summary, "episodes": episodes}, indent=1))
+
+
+if __name__ == "__main__":
+    main()

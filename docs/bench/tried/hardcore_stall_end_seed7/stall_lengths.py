@@ -1,7 +1,7 @@
 """How long the expert's Hardcore walker stands: per episode, how it ended, the longest stretch of steps in which its
-hull gained less than ``--min-progress`` on its last mark (``StallEnd``'s count), and the return at the moment that
-count first reached ``--patience`` against the episode's final return. A diagnosis for choosing ``StallEnd``'s
-``patience`` / ``mark_after``, not a benchmark.
+hull gained less than ``--min-progress`` on its last mark (``StallEnd``'s count, read from the wrapper itself), and the
+return at the moment that count first reached ``--patience`` against the episode's final return. A diagnosis for
+choosing ``StallEnd``'s ``patience`` / ``mark_after``, not a benchmark.
 
 Run from the repository root with SB3_AGGREVATED_EXPERTS set::
 
@@ -16,12 +16,12 @@ from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
-from stable_baselines3.common.vec_env import DummyVecEnv
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[4] / "benchmarks"))
-from compare import load_entry  # noqa: E402
-
-from sb3_aggrevated.experts import load_expert  # noqa: E402
+ROOT = Path(__file__).resolve().parents[4]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+sys.path.insert(0, str(ROOT / "docs" / "bench" / "hardcore_failures"))
+from bench_wrappers import StallEnd  # noqa: E402
+from failures import OUTCOMES, make_act, outcome  # noqa: E402
 
 parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 parser.add_argument("--env", default="BipedalWalkerHardcore-v3")
@@ -32,39 +32,33 @@ parser.add_argument("--patience", type=int, default=200)
 parser.add_argument("--out", required=True)
 args = parser.parse_args()
 
-env = gym.make(args.env)
-expert = load_expert(load_entry(None, args.env, [])["expert"], DummyVecEnv([lambda: gym.make(args.env)]))
+env = StallEnd(gym.make(args.env), patience=None, min_progress=args.min_progress)  # counts, never ends an episode
+act = make_act("expert", args.env)
 episodes = []
 obs, _ = env.reset(seed=args.eval_seed)
 for _ in range(args.episodes):
-    total, steps, done = 0.0, 0, False
-    mark, since, longest, at_patience = float(env.unwrapped.hull.position.x), 0, 0, None
+    total, steps, done, longest, at_patience = 0.0, 0, False, 0, None
     while not done:
-        obs, reward, terminated, truncated, _ = env.step(expert.predict(obs[None].astype(np.float32), deterministic=True)[0])
+        obs, reward, terminated, truncated, _ = env.step(act(obs))
         total, steps, done = total + float(reward), steps + 1, terminated or truncated
-        position = float(env.unwrapped.hull.position.x)
-        if position > mark + args.min_progress:
-            mark, since = position, 0
-        else:
-            since += 1
-        longest = max(longest, since)
-        if since == args.patience and at_patience is None:
+        longest = max(longest, env.steps_standing)
+        if env.steps_standing == args.patience and at_patience is None:
             at_patience = total
-    walker = env.unwrapped
-    outcome = "fell" if walker.game_over or walker.hull.position.x < 0 else ("finished" if terminated else "time limit")
     episodes.append(
-        {"outcome": outcome, "return": total, "steps": steps, "longest_stall": longest, "return_at_patience": at_patience}
+        {
+            "outcome": outcome(env.unwrapped, terminated),
+            "return": total,
+            "steps": steps,
+            "longest_stall": longest,
+            "return_at_patience": at_patience,
+        }
     )
     print(episodes[-1], flush=True)
     obs, _ = env.reset()
-summary = {
-    outcome: {
-        "episodes": len(ended),
-        "longest_stall": [min(e["longest_stall"] for e in ended), max(e["longest_stall"] for e in ended)] if ended else None,
-    }
-    for outcome in ("finished", "fell", "time limit")
-    for ended in [[e for e in episodes if e["outcome"] == outcome]]
-}
+summary = {}
+for kind in OUTCOMES:
+    stalls = [e["longest_stall"] for e in episodes if e["outcome"] == kind]
+    summary[kind] = {"episodes": len(stalls), "longest_stall": [min(stalls), max(stalls)] if stalls else None}
 costs = [e["return_at_patience"] - e["return"] for e in episodes if e["return_at_patience"] is not None]
 summary["standing_cost"] = [min(costs), float(np.mean(costs)), max(costs)] if costs else None
 print(json.dumps(summary), flush=True)
