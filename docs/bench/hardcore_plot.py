@@ -129,3 +129,24 @@ def training_and_length(runs: dict[str, Path], title: str, out: Path) -> None:
     fig.suptitle(title, y=0.99)
     fig.tight_layout()
     fig.savefig(out, dpi=100)
+
+
+def training_and_cloning(runs: dict[str, Path], title: str, out: Path) -> None:
+    """Training return (SB3's ep_rew_mean), cloning loss in PPO's minibatches and the policy's std of runs side by
+    side, the hand-over span marked; ``runs`` maps a label to a run folder written by ``compare.py``."""
+    fig, axes = plt.subplots(1, 3, figsize=(16, 4.5))
+    columns = ("rollout/ep_rew_mean", "train/bc_loss", "train/std")
+    for label, folder in runs.items():
+        data = pd.read_csv(next((folder / "logs").glob("*/progress.csv")))
+        for ax, column in zip(axes, columns, strict=True):
+            ax.plot(data["time/total_timesteps"] / 1e6, data[column].rolling(5, min_periods=1).mean(), label=label)
+    ylabels = ("training episode return", "cloning loss in PPO's minibatches", "the policy's std (train/std)")
+    for ax, ylabel in zip(axes, ylabels, strict=True):
+        ax.axvspan(60 * ROLLOUT / 1e6, 180 * ROLLOUT / 1e6, color="grey", alpha=0.15, label="hand-over (rollouts 60-180)")
+        ax.set_xlabel("env steps (millions)")
+        ax.set_ylabel(f"{ylabel} (5-update mean)")
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=7, loc="lower right")
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(out, dpi=100)
