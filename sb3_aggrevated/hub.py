@@ -53,6 +53,7 @@ _EXPERT_SETTING_KEYS = (
     "bc_steps",
     "bc_learning_rate",
     "bc_anchor_from",
+    "bc_anchor_coef",
     "bc_skip_info_key",
     "target_kl_from",
     "handover_lr_factor",

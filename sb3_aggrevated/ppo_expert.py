@@ -133,6 +133,10 @@ class PPOExpert(PPO):
         minibatch's own states (labelled by the expert): no states drawn from the aggregated dataset and no
         ``bc_steps`` cloning steps. The cheap form of a long, slowly fading cloning term after the hand-over
         (it adds no network pass to PPO's); ``None``: cloning keeps its full form while ``bc_coef > 0``
+    :param bc_anchor_coef: factor on the cloning weight (``bc_coef``'s schedule) in that anchor-only form, from
+        ``bc_anchor_from`` on (a finite number > 0): on the minibatch's own states alone the anchor fits the expert
+        more loosely than the full form at the same weight, and a larger weight buys the fit back (3 on Hardcore).
+        Needs ``bc_anchor_from`` where it is not 1
     :param bc_skip_info_key: an ``info`` key (e.g. set by an env wrapper) marking steps whose states are kept out of
         the aggregated cloning dataset: where the expert is known to fail (a walker standing at an obstacle), the
         learner is not held to its action there and PPO's own update decides. Needs ``bc_buffer_size > 0`` and no
@@ -207,6 +211,7 @@ class PPOExpert(PPO):
         bc_steps: int = 0,
         bc_learning_rate: float | None = None,
         bc_anchor_from: int | None = None,
+        bc_anchor_coef: float = 1.0,
         bc_skip_info_key: str | None = None,
         target_kl_from: int | None = None,
         handover_lr_factor: float = 1.0,
@@ -274,6 +279,7 @@ class PPOExpert(PPO):
         self.bc_steps = bc_steps
         self.bc_learning_rate = bc_learning_rate
         self.bc_anchor_from = bc_anchor_from
+        self.bc_anchor_coef = bc_anchor_coef
         self.bc_skip_info_key = bc_skip_info_key
         self.target_kl_from = target_kl_from
         self.handover_lr_factor = handover_lr_factor
@@ -346,6 +352,15 @@ class PPOExpert(PPO):
             raise ValueError(f"bc_steps must be an integer >= 0, got {self.bc_steps!r}.")
         _check_rollouts("bc_anchor_from", self.bc_anchor_from, allow_zero=True)
         _check_rollouts("target_kl_from", self.target_kl_from, allow_zero=True)
+        if not _positive_finite(self.bc_anchor_coef):
+            raise ValueError(
+                f"bc_anchor_coef must be a finite number > 0 (1: bc_coef's own weight), got {self.bc_anchor_coef!r}."
+            )
+        if self.bc_anchor_coef != 1.0 and self.bc_anchor_from is None:
+            raise ValueError(
+                f"bc_anchor_coef={self.bc_anchor_coef} scales the cloning weight of the anchor-only form, which starts at "
+                "rollout bc_anchor_from, but bc_anchor_from is None: set bc_anchor_from, or leave bc_anchor_coef at 1."
+            )
         if self.bc_skip_info_key is not None:
             if not isinstance(self.bc_skip_info_key, str) or not self.bc_skip_info_key:
                 raise ValueError(
@@ -601,6 +616,8 @@ class PPOExpert(PPO):
         if self.bc_follows_handover:
             self._bc_coef_now *= weight
         self._bc_anchor_only_now = self.bc_anchor_from is not None and n >= self.bc_anchor_from
+        if self._bc_anchor_only_now:
+            self._bc_coef_now *= self.bc_anchor_coef
         kl_bounded = self.target_kl_from is None or n >= self.target_kl_from
         self._target_kl_now = self.target_kl if kl_bounded else None
         learner_valid = ~buffer.expert_executed

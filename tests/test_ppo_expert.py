@@ -553,6 +553,39 @@ def test_bc_anchor_from_switches_at_its_rollout():
             PPOExpert("TanhMlpPolicy", env, expert=expert, bc_anchor_from=bad, **TINY)
 
 
+def test_bc_anchor_coef_scales_the_cloning_weight_of_the_anchor_only_form_alone():
+    """``bc_anchor_coef`` multiplies ``bc_coef`` from rollout ``bc_anchor_from`` on, not before: the update is the very
+    one of a model whose ``bc_coef`` is that much larger, and the logged weight switches at the anchor's rollout."""
+
+    def model(bc_coef=1.0, bc_anchor_from=0, **kwargs):
+        env = DummyVecEnv([lambda: CountEnv(terminate_at=4)] * 2)
+        expert = LinearVExpert(env.observation_space, env.action_space, action=0.5)
+        return PPOExpert(
+            "TanhMlpPolicy", env, expert=expert, bc_coef=bc_coef, bc_follows_handover=False,
+            bc_anchor_from=bc_anchor_from, **kwargs, **TINY,
+        )  # fmt: skip
+
+    _assert_same_params(model(bc_anchor_coef=3.0).learn(256), model(bc_coef=3.0).learn(256))
+    switching = model(bc_anchor_from=2, bc_buffer_size=500, bc_steps=3, bc_anchor_coef=3.0)
+    weights = []
+    train = switching.train
+
+    def train_spy():
+        weights.append(switching._bc_coef_now)
+        train()
+
+    switching.train = train_spy
+    switching.learn(128 * 4)
+    assert weights == [1.0, 1.0, 3.0, 3.0]
+    assert switching.logger.name_to_value["train/bc_coef"] == 3.0
+    env = switching.get_env()
+    with pytest.raises(ValueError, match="set bc_anchor_from, or leave bc_anchor_coef at 1"):
+        PPOExpert("TanhMlpPolicy", env, expert=switching.expert, bc_anchor_coef=3.0, **TINY)
+    for bad in (0.0, -1.0, float("nan"), True, "3"):
+        with pytest.raises(ValueError, match="bc_anchor_coef must be a finite number > 0"):
+            PPOExpert("TanhMlpPolicy", env, expert=switching.expert, bc_anchor_from=0, bc_anchor_coef=bad, **TINY)
+
+
 def test_target_kl_from_bounds_only_the_later_updates():
     """SB3's KL early stop from rollout ``target_kl_from`` on: the earlier updates run all their epochs. A large step
     (learning rate 1e-2) and a tiny ``target_kl`` stop an update at its second minibatch, within its first epoch."""

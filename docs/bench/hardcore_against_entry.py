@@ -15,8 +15,29 @@ from hardcore_plot import against_entry  # noqa: E402
 
 BENCH = Path(__file__).resolve().parent
 ENTRY_2M, ENTRY_5M = BENCH / "hardcore_256x256_bc_batch64", BENCH / "hardcore_256x256_bc_batch64_5M"
-# folder -> (title, {label: folder of compare.py}, the start in env steps after which the points are averaged)
+# folder -> (title, {label: folder of compare.py, or seed -> folder}, the start in env steps after which the points are
+# averaged[, the seeds: 1 and 2 where not given])
 COMPARISONS = {
+    "hardcore_anchor_coef3_4M": (
+        "BipedalWalkerHardcore-v3 after 2M: the entry, and its cheap anchor at one and three times the weight",
+        {
+            "the entry (full anchor: aggregated states + 200 cloning steps)": ENTRY_5M,
+            "bc_anchor_from=180 (the anchor on the minibatch's own states only)": BENCH / "hardcore_anchor_only_4M",
+            "the same at three times the weight (bc_coef=3)": BENCH / "hardcore_anchor_coef3_4M",
+        },
+        2_100_000,
+    ),
+    "hardcore_anchor_coef3_4M_seeds34": (
+        "BipedalWalkerHardcore-v3 after 2M, seeds 3 and 4: the entry, and its cheap anchor at three times the weight",
+        {
+            "the entry (full anchor: aggregated states + 200 cloning steps)": {
+                seed: BENCH / f"hardcore_seed{seed}_5M" for seed in (3, 4)
+            },
+            "bc_anchor_from=245 bc_anchor_coef=3": BENCH / "hardcore_anchor_coef3_4M_seeds34",
+        },
+        2_100_000,
+        (3, 4),
+    ),
     "hardcore_anchor_only_4M": (
         "BipedalWalkerHardcore-v3 after the hand-over: the entry and its cheap anchor, from the same 2M models",
         {
@@ -73,7 +94,7 @@ COMPARISONS = {
 parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 parser.add_argument("folder", choices=sorted(COMPARISONS))
 args = parser.parse_args()
-title, runs, start = COMPARISONS[args.folder]
+title, runs, start, *seeds = COMPARISONS[args.folder]
 out = BENCH / args.folder
 expert = json.loads((out / "expert.json").read_text())["mean"]
-against_entry(runs, (1, 2), expert, start, title, out / "curves_vs_entry.png")
+against_entry(runs, seeds[0] if seeds else (1, 2), expert, start, title, out / "curves_vs_entry.png")

@@ -80,13 +80,22 @@ def over_budget(seeds: dict[int, str], title: str, out: Path) -> None:
     finish(fig, ax_eval, ax_train, expert, title, out, ncol=4, bottom=0.15, marks=marks)
 
 
-def against_entry(runs: dict[str, Path], seeds: tuple[int, ...], expert: float, start: int, title: str, out: Path) -> None:
+def against_entry(
+    runs: dict[str, Path | dict[int, Path]], seeds: tuple[int, ...], expert: float, start: int, title: str, out: Path
+) -> None:
     """
     Runs continued from the same saved models, on the same evaluation episodes: one panel per seed with each run's
-    curve (``runs``: label -> folder of compare.py), and a markdown table (printed) of the mean of the points all the
-    runs have after ``start`` env steps.
+    curve (``runs``: label -> folder of compare.py, or seed -> folder where each seed has its own), and a markdown
+    table (printed) of the mean of the points all the runs have after ``start`` env steps.
     """
-    curves = {label: {seed: read_curve(folder, f"ppo_expert_seed{seed}") for seed in seeds} for label, folder in runs.items()}
+
+    def folder_of(folder: Path | dict[int, Path], seed: int) -> Path:
+        return folder[seed] if isinstance(folder, dict) else folder
+
+    curves = {
+        label: {seed: read_curve(folder_of(folder, seed), f"ppo_expert_seed{seed}") for seed in seeds}
+        for label, folder in runs.items()
+    }
     fig, axes = plt.subplots(1, len(seeds), figsize=(12, 4.5), sharey=True)
     print("| run | " + " | ".join(f"seed {seed}: mean of the points after {start / 1e6:g}M" for seed in seeds) + " |")
     print("|---|" + "---|" * len(seeds))
