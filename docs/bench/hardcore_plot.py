@@ -140,22 +140,33 @@ def training_and_length(runs: dict[str, Path], title: str, out: Path) -> None:
     fig.savefig(out, dpi=100)
 
 
-def training_and_cloning(runs: dict[str, Path], title: str, out: Path) -> None:
-    """Training return (SB3's ep_rew_mean), cloning loss in PPO's minibatches and the policy's std of runs side by
-    side, the hand-over span marked; ``runs`` maps a label to a run folder written by ``compare.py``."""
-    fig, axes = plt.subplots(1, 3, figsize=(16, 4.5))
-    columns = ("rollout/ep_rew_mean", "train/bc_loss", "train/std")
+def training_panels(
+    runs: dict[str, Path], columns: dict[str, str], title: str, out: Path, log_columns: tuple[str, ...] = ()
+) -> None:
+    """SB3's logged ``columns`` (log key -> axis label) of runs side by side, one panel each (5-update means, the
+    columns in ``log_columns`` on a log scale), the hand-over span marked; ``runs`` maps a label to a run folder
+    written by ``compare.py`` (its ``logs/*/progress.csv``)."""
+    fig, axes = plt.subplots(1, len(columns), figsize=(4 * len(columns) + 4, 4.5))
     for label, folder in runs.items():
         data = pd.read_csv(next((folder / "logs").glob("*/progress.csv")))
         for ax, column in zip(axes, columns, strict=True):
             ax.plot(data["time/total_timesteps"] / 1e6, data[column].rolling(5, min_periods=1).mean(), label=label)
-    ylabels = ("training episode return", "cloning loss in PPO's minibatches", "the policy's std (train/std)")
-    for ax, ylabel in zip(axes, ylabels, strict=True):
+    for ax, (column, ylabel) in zip(axes, columns.items(), strict=True):
         ax.axvspan(60 * ROLLOUT / 1e6, 180 * ROLLOUT / 1e6, color="grey", alpha=0.15, label="hand-over (rollouts 60-180)")
         ax.set_xlabel("env steps (millions)")
         ax.set_ylabel(f"{ylabel} (5-update mean)")
         ax.grid(alpha=0.3)
+        if column in log_columns:
+            ax.set_yscale("log")
     axes[0].legend(fontsize=7, loc="lower right")
     fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(out, dpi=100)
+
+
+#: training return, cloning fit and noise: what the cloning-anchor probes are read by
+CLONING_COLUMNS = {
+    "rollout/ep_rew_mean": "training episode return",
+    "train/bc_loss": "cloning loss in PPO's minibatches",
+    "train/std": "the policy's std (train/std)",
+}

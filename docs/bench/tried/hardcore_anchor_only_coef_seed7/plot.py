@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from hardcore_plot import training_and_cloning  # noqa: E402
+from hardcore_plot import CLONING_COLUMNS, training_panels  # noqa: E402
 
 HERE = Path(__file__).parent
 CHEAP = HERE.parent / "hardcore_cheap_anchor_seed7"
@@ -19,4 +19,5 @@ RUNS = {
     "bc_anchor_from=180, bc_coef=3": HERE / "coef3",
     "bc_anchor_from=180, bc_coef=10": HERE / "coef10",
 }
-training_and_cloning(RUNS, "BipedalWalkerHardcore-v3, PPOExpert resumed at 1.47M, training seed 7", HERE / "training.png")
+title = "BipedalWalkerHardcore-v3, PPOExpert resumed at 1.47M, training seed 7"
+training_panels(RUNS, CLONING_COLUMNS, title, HERE / "training.png")

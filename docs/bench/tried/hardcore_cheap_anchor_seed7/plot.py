@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from hardcore_plot import training_and_cloning  # noqa: E402
+from hardcore_plot import CLONING_COLUMNS, training_panels  # noqa: E402
 
 HERE = Path(__file__).parent
 RUNS = {
@@ -16,4 +16,4 @@ RUNS = {
     "the entry (full cloning: aggregated states + 200 cloning steps)": HERE / "entry",
     "bc_anchor_from=180 (cloning on the minibatch's own states only)": HERE / "anchor_only",
 }
-training_and_cloning(RUNS, "BipedalWalkerHardcore-v3, PPOExpert, training seed 7", HERE / "training.png")
+training_panels(RUNS, CLONING_COLUMNS, "BipedalWalkerHardcore-v3, PPOExpert, training seed 7", HERE / "training.png")
