@@ -135,7 +135,7 @@ class PPOExpert(PPO):
         (it adds no network pass to PPO's); ``None``: cloning keeps its full form while ``bc_coef > 0``
     :param bc_anchor_coef: factor on the cloning weight (``bc_coef``'s schedule) in that anchor-only form, from
         ``bc_anchor_from`` on (a finite number > 0): on the minibatch's own states alone the anchor fits the expert
-        more loosely than the full form at the same weight, and a larger weight buys the fit back (3 on Hardcore).
+        more loosely than the full form at the same weight, and a larger weight buys the fit back (3 in the Hardcore probes).
         Needs ``bc_anchor_from`` where it is not 1
     :param bc_skip_info_key: an ``info`` key (e.g. set by an env wrapper) marking steps whose states are kept out of
         the aggregated cloning dataset: where the expert is known to fail (a walker standing at an obstacle), the
