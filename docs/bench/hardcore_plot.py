@@ -120,41 +120,28 @@ def against_entry(
     fig.savefig(out, dpi=100)
 
 
-def training_and_length(runs: dict[str, Path], title: str, out: Path) -> None:
-    """Training return (the env's own, SB3's ep_rew_mean) and episode length of resumed runs, side by side; ``runs``
-    maps a label to a run folder written by ``compare.py`` (its ``logs/*/progress.csv``)."""
-    fig, (ret, length) = plt.subplots(1, 2, figsize=(12, 4.5))
-    for label, folder in runs.items():
-        data = pd.read_csv(next((folder / "logs").glob("*/progress.csv")))
-        steps = data["time/total_timesteps"] / 1e6
-        ret.plot(steps, data["rollout/ep_rew_mean"].rolling(10, min_periods=1).mean(), label=label)
-        length.plot(steps, data["rollout/ep_len_mean"].rolling(10, min_periods=1).mean(), label=label)
-    for ax in (ret, length):
-        ax.set_xlabel("env steps (millions)")
-        ax.grid(alpha=0.3)
-    ret.set_ylabel("training return, the env's own (10-update mean)")
-    length.set_ylabel("training episode length (2000: time limit)")
-    ret.legend(fontsize=8, loc="lower right")
-    fig.suptitle(title, y=0.99)
-    fig.tight_layout()
-    fig.savefig(out, dpi=100)
-
-
 def training_panels(
-    runs: dict[str, Path], columns: dict[str, str], title: str, out: Path, log_columns: tuple[str, ...] = ()
+    runs: dict[str, Path],
+    columns: dict[str, str],
+    title: str,
+    out: Path,
+    log_columns: tuple[str, ...] = (),
+    window: int = 5,
+    handover: bool = True,
 ) -> None:
-    """SB3's logged ``columns`` (log key -> axis label) of runs side by side, one panel each (5-update means, the
-    columns in ``log_columns`` on a log scale), the hand-over span marked; ``runs`` maps a label to a run folder
-    written by ``compare.py`` (its ``logs/*/progress.csv``)."""
+    """SB3's logged ``columns`` (log key -> axis label) of runs side by side, one panel each (``window``-update means,
+    the columns in ``log_columns`` on a log scale), the hand-over span marked where ``handover`` (runs resumed after it
+    leave it out); ``runs`` maps a label to a run folder written by ``compare.py`` (its ``logs/*/progress.csv``)."""
     fig, axes = plt.subplots(1, len(columns), figsize=(4 * len(columns) + 4, 4.5))
     for label, folder in runs.items():
         data = pd.read_csv(next((folder / "logs").glob("*/progress.csv")))
         for ax, column in zip(axes, columns, strict=True):
-            ax.plot(data["time/total_timesteps"] / 1e6, data[column].rolling(5, min_periods=1).mean(), label=label)
+            ax.plot(data["time/total_timesteps"] / 1e6, data[column].rolling(window, min_periods=1).mean(), label=label)
     for ax, (column, ylabel) in zip(axes, columns.items(), strict=True):
-        ax.axvspan(60 * ROLLOUT / 1e6, 180 * ROLLOUT / 1e6, color="grey", alpha=0.15, label="hand-over (rollouts 60-180)")
+        if handover:
+            ax.axvspan(60 * ROLLOUT / 1e6, 180 * ROLLOUT / 1e6, color="grey", alpha=0.15, label="hand-over (rollouts 60-180)")
         ax.set_xlabel("env steps (millions)")
-        ax.set_ylabel(f"{ylabel} (5-update mean)")
+        ax.set_ylabel(f"{ylabel} ({window}-update mean)")
         ax.grid(alpha=0.3)
         if column in log_columns:
             ax.set_yscale("log")
@@ -169,4 +156,10 @@ CLONING_COLUMNS = {
     "rollout/ep_rew_mean": "training episode return",
     "train/bc_loss": "cloning loss in PPO's minibatches",
     "train/std": "the policy's std (train/std)",
+}
+
+#: training return and episode length: how the probes of the stuck walker (its falls and stalls) are read
+LENGTH_COLUMNS = {
+    "rollout/ep_rew_mean": "training return, the env's own",
+    "rollout/ep_len_mean": "episode length (2000: time limit)",
 }

@@ -10,7 +10,7 @@ from pathlib import Path
 
 TRIED = Path(__file__).resolve().parent
 sys.path.insert(0, str(TRIED.parent))
-from hardcore_plot import training_and_length  # noqa: E402
+from hardcore_plot import LENGTH_COLUMNS, training_panels  # noqa: E402
 
 ENTRY = TRIED / "hardcore_fall_penalty_seed7" / "control"
 #: probe folder -> (label, run folder inside it) of its runs, drawn after the entry
@@ -36,4 +36,4 @@ PROBES = {
 title = "BipedalWalkerHardcore-v3, PPOExpert resumed at the end of the hand-over (1.47M), seed 7"
 for name in sys.argv[1:] or PROBES:
     runs = {"the entry": ENTRY, **{label: TRIED / name / run for label, run in PROBES[name]}}
-    training_and_length(runs, title, TRIED / name / "training.png")
+    training_panels(runs, LENGTH_COLUMNS, title, TRIED / name / "training.png", window=10, handover=False)
