@@ -250,6 +250,11 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
         overrides = resume_overrides(algo, job.get("params", []))
         model, resumed_from = resume_from(model, job["resume_from"], seed, entry, overrides)
     start_steps = model.num_timesteps
+    # a started or resumed run's first point is the saved model as saved: read before learn(), whose reset of the
+    # training envs adds their first observations to the loaded VecNormalize statistics
+    first_point = None
+    if (started_from or resumed_from) and not job.get("eval_from"):
+        first_point = (start_steps, *evaluate(model, eval_env, job["eval_episodes"], job["eval_seed"]))
 
     class Evaluate(BaseCallback):
         """Evaluates every eval_freq env steps inside one learn() call (schedules see the whole budget)."""
@@ -261,18 +266,21 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
             self.next_eval = max(job["eval_freq"], -(-job.get("eval_from", 0) // job["eval_freq"]) * job["eval_freq"])
             self.eval_time = 0.0
 
-        def _evaluate(self) -> None:
+        def _evaluate(self, point: tuple | None = None) -> None:
             start = time.perf_counter()
-            mean, std = evaluate(self.model, eval_env, job["eval_episodes"], job["eval_seed"])
+            steps, mean, std = point or (
+                self.model.num_timesteps,
+                *evaluate(self.model, eval_env, job["eval_episodes"], job["eval_seed"]),
+            )
             self.eval_time += time.perf_counter() - start
-            self.curve.append((self.model.num_timesteps, mean, std))
-            print(f"[{algo} seed {seed}] {self.model.num_timesteps} steps: {mean:.1f} +- {std:.1f}", flush=True)
+            self.curve.append((steps, mean, std))
+            print(f"[{algo} seed {seed}] {steps} steps: {mean:.1f} +- {std:.1f}", flush=True)
 
         def _on_training_start(self) -> None:
             # a resumed run: its first point is the saved model, the next ones on the grid above its step count
             self.next_eval = max(self.next_eval, (self.model.num_timesteps // job["eval_freq"] + 1) * job["eval_freq"])
             if not job.get("eval_from"):
-                self._evaluate()
+                self._evaluate(first_point)
 
         def _on_step(self) -> bool:
             return True
@@ -528,6 +536,12 @@ def main() -> None:
                 parser.error(f"{start_option}: no saved model {zip_path} for seed {seed} (save one with --save-models).")
             if entry.get("normalize") and not stats_path.is_file():
                 parser.error(f"{start_option}: {args.env} is normalised but {stats_path} is missing (saved with the model).")
+            if not entry.get("normalize") and stats_path.is_file():
+                parser.error(
+                    f"{start_option}: {zip_path} was trained on normalised observations ({stats_path}) but this "
+                    f"{args.env} entry is not normalised, so the model would see raw ones: set normalize: true in the "
+                    "entry (--conf FILE, or --params normalize=true with --init-from)."
+                )
             if not args.resume_from:
                 continue
             saved = saved_run(zip_path)

@@ -166,10 +166,13 @@ def test_compare_rejects_an_eval_from_outside_the_budget(tmp_path):
         assert not (tmp_path / "out").exists()  # refused before anything is written or trained
 
 
-def test_compare_init_from_starts_where_a_saved_run_ended(tmp_path):
-    # a PPOExpert run saved with --save-models, continued as plain PPO (the phase after the cloning anchor is gone)
+@pytest.mark.parametrize("params", [[], ["--params", "normalize=true"]])
+def test_compare_init_from_starts_where_a_saved_run_ended(tmp_path, params):
+    # a PPOExpert run saved with --save-models, continued as plain PPO (the phase after the cloning anchor is gone);
+    # normalised too: the first point is read with the statistics as saved, before learn()'s reset adds to them
     first, second = tmp_path / "first", tmp_path / "second"
-    common = ["--env", "Pendulum-v1", "--seeds", "1", "--eval-freq", "1024", "--eval-episodes", "1", "--n-jobs", "1"]
+    common = ["--env", "Pendulum-v1", "--seeds", "1", "--eval-freq", "1024", "--eval-episodes", "1", "--n-jobs", "1",
+              *params]  # fmt: skip
     _run([str(BENCHMARKS / "compare.py"), *common, "--algos", "ppo_expert", "--n-timesteps", "2048", "--save-models",
           "--out", str(first)], tmp_path)  # fmt: skip
     template = str(first / "models" / "ppo_expert_seed{seed}")
@@ -182,6 +185,22 @@ def test_compare_init_from_starts_where_a_saved_run_ended(tmp_path):
     assert [point[0] for point in started["curve"]] == [0, 1024]
     assert started["init_from"] == str(first / "models" / "ppo_expert_seed1.zip")
     assert "Runs started from saved models (--init-from)" in (second / "results.md").read_text()
+
+
+def test_compare_refuses_normalised_statistics_for_an_entry_without_normalize(tmp_path):
+    first = tmp_path / "first"
+    common = ["--env", "Pendulum-v1", "--seeds", "1", "--eval-freq", "1024", "--eval-episodes", "1", "--n-jobs", "1",
+              "--algos", "ppo_expert"]  # fmt: skip
+    _run([str(BENCHMARKS / "compare.py"), *common, "--n-timesteps", "1024", "--save-models", "--params", "normalize=true",
+          "--out", str(first)], tmp_path)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "compare.py"), *common, "--n-timesteps", "2048", "--resume-from",
+         str(first / "models" / "ppo_expert_seed{seed}"), "--out", str(tmp_path / "out")],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 2 and "was trained on normalised observations" in proc.stderr
+    assert "ppo_expert_seed1_vecnormalize.pkl" in proc.stderr and "normalize: true" in proc.stderr
+    assert not (tmp_path / "out").exists()  # refused before anything is written or trained
 
 
 def test_compare_init_from_refuses_a_missing_model(tmp_path):
