@@ -1,0 +1,91 @@
+"""The Hardcore entry against PPO over the entry's whole budget (9M env steps), from the runs already in docs/bench:
+every reported seed of the entry read to 9M or beyond, and PPO (the same hyperparameters and 256x256 width) on seeds 1
+and 2 to 9M, each run drawn whole from its 2M folder and its continuations.
+
+Left: compare.py's 10-episode deterministic points (the same 10 episodes of eval seed 100000 throughout), one line per
+run. Right: SB3's training return (``rollout/ep_rew_mean``), averaged per block of 250k steps, the mean over seeds
+with the range of seeds shaded. Run from the repository root: python docs/bench/hardcore_vs_ppo_9M/plot.py
+"""
+
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+BENCH = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent
+ROLLOUT = 16 * 512  # env steps per rollout of the Hardcore entry
+BUDGET = 9e6
+BLOCK = 2.5e5
+
+# algorithm -> seed -> the run's folders in step order (the first point of a continuation repeats the saved model's)
+RUNS = {
+    "ppo_expert": {
+        **{seed: [f"hardcore_256x256_bc_batch64{part}" for part in ("", "_5M", "_10M")] for seed in (1, 2)},
+        **{seed: [f"hardcore_seed{seed}{part}" for part in ("", "_5M", "_9M")] for seed in (3, 4, 5, 6)},
+    },
+    "ppo": {
+        1: ["hardcore_256x256", "hardcore_256x256_5M", "hardcore_ppo_seed1_9M"],
+        2: ["hardcore_256x256", "hardcore_ppo_seed2_5M", "hardcore_ppo_seed2_9M"],
+    },
+}
+STYLE = {"ppo_expert": ("tab:blue", "PPOExpert (the entry)"), "ppo": ("tab:red", "PPO, same hyperparameters")}
+
+
+def read(algo: str, seed: int) -> tuple[list[tuple[int, float]], pd.DataFrame]:
+    """One run's evaluation points and training log to ``BUDGET``, over all its folders."""
+    name, points, logs = f"{algo}_seed{seed}", [], []
+    for i, folder in enumerate(RUNS[algo][seed]):
+        run = BENCH / folder / "runs" / f"{name}.json"
+        if not run.exists():
+            raise SystemExit(f"{run} is missing: run the command in {run.parent.parent}/README.md first")
+        curve = json.loads(run.read_text())["curve"]
+        points += [(int(steps), mean) for steps, mean, _ in curve[(1 if i else 0) :]]
+        logs.append(pd.read_csv(BENCH / folder / "logs" / name / "progress.csv"))
+    log = pd.concat(logs)
+    return [(s, m) for s, m in points if s <= BUDGET], log[log["time/total_timesteps"] <= BUDGET]
+
+
+def main() -> None:
+    expert = json.loads((BENCH / "hardcore_seed6_9M" / "expert.json").read_text())
+    fig, (ax_eval, ax_train) = plt.subplots(1, 2, figsize=(13, 5.5))
+    for algo, seeds in RUNS.items():
+        colour, label = STYLE[algo]
+        blocks = {}
+        for k, seed in enumerate(seeds):
+            points, log = read(algo, seed)
+            steps, returns = np.array([s for s, _ in points]) / 1e6, [m for _, m in points]
+            ax_eval.plot(steps, returns, color=colour, alpha=0.45, lw=1, label=label if k == 0 else None)
+            block = (log["time/total_timesteps"] // BLOCK).astype(int)
+            blocks[seed] = log.groupby(block)["rollout/ep_rew_mean"].mean()
+        table = pd.DataFrame(blocks).dropna()  # blocks every seed has
+        centres = (table.index.to_numpy() + 0.5) * BLOCK / 1e6
+        ax_train.plot(centres, table.mean(axis=1), color=colour, lw=2, label=f"{label}: mean of {len(seeds)} seeds")
+        ax_train.fill_between(centres, table.min(axis=1), table.max(axis=1), color=colour, alpha=0.2, label="range")
+    ax_eval.axhline(expert["mean"], color="k", linestyle=":", label=f"expert on these 10 episodes ({expert['mean']:.1f})")
+    ax_train.axhline(125.2, color="k", linestyle=":", label="expert, 250 deterministic episodes (125.2)")
+    for ax, ylabel in (
+        (ax_eval, "return, 10 deterministic episodes"),
+        (ax_train, f"training episode return, mean per {BLOCK / 1e6:g}M steps"),
+    ):
+        ax.axvspan(60 * ROLLOUT / 1e6, 180 * ROLLOUT / 1e6, color="grey", alpha=0.12, label="hand-over (rollouts 60-180)")
+        ax.set_xlim(0, BUDGET / 1e6)
+        ax.set_xlabel("env steps (millions)")
+        ax.set_ylabel(ylabel)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8, loc="lower right")
+    ax_eval.set_title("each run (PPOExpert seeds 1-6, PPO seeds 1-2)")
+    ax_train.set_title("mean and range over seeds")
+    fig.suptitle("BipedalWalkerHardcore-v3: the entry against PPO to the 9M budget")
+    fig.tight_layout()
+    fig.savefig(HERE / "curves.png", dpi=100)
+    print(f"wrote {HERE / 'curves.png'}")
+
+
+if __name__ == "__main__":
+    main()
