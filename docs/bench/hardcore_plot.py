@@ -24,6 +24,23 @@ def read_curve(folder: Path, name: str) -> dict[int, float]:
     return {int(steps): mean for steps, mean, _ in json.loads((folder / "runs" / f"{name}.json").read_text())["curve"]}
 
 
+def read_parts(folders: list[Path], name: str) -> tuple[list[tuple[int, float]], pd.DataFrame]:
+    """
+    One run read whole from its folder and its continuations (``folders`` in step order, each written by compare.py):
+    its evaluation points (steps, mean return; a continuation's first point repeats the saved model's, so it is
+    dropped) and SB3's training log rows of every part, concatenated.
+    """
+    points, logs = [], []
+    for i, folder in enumerate(folders):
+        run = folder / "runs" / f"{name}.json"
+        if not run.exists():
+            raise SystemExit(f"{run} is missing: run the command in {folder}/README.md first")
+        curve = json.loads(run.read_text())["curve"]
+        points += [(int(steps), mean) for steps, mean, _ in curve[(1 if i else 0) :]]
+        logs.append(pd.read_csv(folder / "logs" / name / "progress.csv"))
+    return points, pd.concat(logs)
+
+
 def plot_run(ax_eval, ax_train, folder: Path, name: str, style: str, colour: str, label: str) -> None:
     """compare.py's curve (``runs/NAME.json``) and SB3's training return (``logs/NAME/progress.csv``) of one run."""
     curve = read_curve(folder, name)

@@ -14,14 +14,16 @@ markdown table. Run from the repository root: python docs/bench/hardcore_seed6_9
 """
 
 import argparse
-import json
+import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 BENCH = Path(__file__).resolve().parent.parent
-ROLLOUT = 16 * 512  # env steps per rollout of the Hardcore entry
+sys.path.insert(0, str(BENCH))
+from hardcore_plot import ROLLOUT, read_parts  # noqa: E402
+
 START = 180 * ROLLOUT  # the hand-over's end
 # two-sided 95% quantiles of Student's t by degrees of freedom (scipy is not a dependency of the project)
 T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228}
@@ -35,15 +37,7 @@ def folders(seed: int) -> list[Path]:
 
 def read_run(seed: int, end: float) -> tuple[pd.DataFrame, list[tuple[int, float]]]:
     """The seed's training log rows and evaluation points from ``START`` to ``end`` env steps, over all its parts."""
-    logs, points = [], []
-    for i, folder in enumerate(folders(seed)):
-        name = f"ppo_expert_seed{seed}"
-        if not (folder / "runs" / f"{name}.json").exists():
-            raise SystemExit(f"{folder / 'runs' / name}.json is missing: run that folder's command first")
-        logs.append(pd.read_csv(folder / "logs" / name / "progress.csv"))
-        curve = json.loads((folder / "runs" / f"{name}.json").read_text())["curve"]
-        points += [(int(steps), mean) for steps, mean, _ in curve[(1 if i else 0) :]]
-    log = pd.concat(logs)
+    points, log = read_parts(folders(seed), f"ppo_expert_seed{seed}")
     steps = log["time/total_timesteps"]
     log = log[(steps > START) & (steps <= end)]
     return log, [(s, m) for s, m in points if START < s <= end]
