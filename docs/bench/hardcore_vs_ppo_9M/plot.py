@@ -4,7 +4,8 @@ width) on seeds 1 and 2 to 9M and seeds 3 and 9 to 5M, each run drawn whole from
 
 Left: compare.py's 10-episode deterministic points (the same 10 episodes of eval seed 100000 throughout), one line per
 run. Right: SB3's training return (``rollout/ep_rew_mean``), averaged per block of 250k steps, the mean over seeds
-with the range of seeds shaded (over the seeds that reach each block). Run from the repository root: python docs/bench/hardcore_vs_ppo_9M/plot.py
+with the range of seeds shaded (over the seeds that reach each block). Run from the repository root:
+python docs/bench/hardcore_vs_ppo_9M/plot.py
 """
 
 import json
