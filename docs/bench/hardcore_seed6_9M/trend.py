@@ -50,7 +50,7 @@ def slope(x: np.ndarray, y: np.ndarray) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5, 6])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5, 6, 9])
     parser.add_argument("--end", type=float, default=9e6, help="last env step read (the entry's budget)")
     parser.add_argument("--block", type=float, default=5e5, help="env steps per block of training return")
     args = parser.parse_args()
