@@ -14,6 +14,23 @@ import pandas as pd  # noqa: E402
 ROLLOUT = 16 * 512  # env steps per rollout of the Hardcore entry
 
 
+def entry_folders(seed: int) -> list[Path]:
+    """
+    The entry's run of one reported seed, its folders in step order: the 2M folder and its continuations
+    (``hardcore_seedN``, ``_5M``, ``_9M``; seeds 1 and 2 ran to 10M before the budget was set to 9M:
+    ``hardcore_256x256_bc_batch64``, ``_5M``, ``_10M``).
+    """
+    bench = Path(__file__).parent
+    if seed in (1, 2):
+        return [bench / f"hardcore_256x256_bc_batch64{part}" for part in ("", "_5M", "_10M")]
+    return [bench / f"hardcore_seed{seed}{part}" for part in ("", "_5M", "_9M")]
+
+
+def mark_handover(ax, alpha: float = 0.12) -> None:
+    """The hand-over (rollouts 60-180) as a shaded span, in millions of env steps."""
+    ax.axvspan(60 * ROLLOUT / 1e6, 180 * ROLLOUT / 1e6, color="grey", alpha=alpha, label="hand-over (rollouts 60-180)")
+
+
 def panels():
     """A figure with the evaluation panel (left) and the training-return panel (right)."""
     return plt.subplots(1, 2, figsize=(13, 5.5))
@@ -56,7 +73,7 @@ def finish(fig, ax_eval, ax_train, expert: dict, title: str, out: Path, ncol: in
     final = expert["final"]["mean"]
     ax_eval.axhline(final, color="grey", linestyle=":", label=f"expert on 50 episodes ({final:.1f})")
     for ax, ylabel in ((ax_eval, "return, 10 deterministic episodes"), (ax_train, "training episode return (5-update mean)")):
-        ax.axvspan(60 * ROLLOUT / 1e6, 180 * ROLLOUT / 1e6, color="grey", alpha=0.12, label="hand-over (rollouts 60-180)")
+        mark_handover(ax)
         for rollout, colour, label in marks:
             ax.axvline(rollout * ROLLOUT / 1e6, color=colour, alpha=0.5, label=label)
         ax.set_xlabel("env steps (millions)")
@@ -75,15 +92,8 @@ def over_budget(seeds: dict[int, str], title: str, out: Path) -> None:
     continuations (``hardcore_seedN``, ``_5M``, ``_9M``; ``seeds``: seed -> colour), beside seeds 1 and 2 to 10M
     (``hardcore_256x256_bc_batch64*``), with the budget's end and the cloning anchor's end marked.
     """
-    bench = Path(__file__).parent
-    runs = [
-        (seed, colour, "-", [bench / f"hardcore_seed{seed}{part}" for part in ("", "_5M", "_9M")])
-        for seed, colour in seeds.items()
-    ]
-    runs += [
-        (seed, colour, ":", [bench / f"hardcore_256x256_bc_batch64{part}" for part in ("", "_5M", "_10M")])
-        for seed, colour in ((1, "tab:blue"), (2, "tab:purple"))
-    ]
+    runs = [(seed, colour, "-", entry_folders(seed)) for seed, colour in seeds.items()]
+    runs += [(seed, colour, ":", entry_folders(seed)) for seed, colour in ((1, "tab:blue"), (2, "tab:purple"))]
     fig, (ax_eval, ax_train) = panels()
     for seed, colour, style, folders in runs:
         for i, folder in enumerate(folders):  # one legend entry per seed ("_..." labels stay out of it)
@@ -156,7 +166,7 @@ def training_panels(
             ax.plot(data["time/total_timesteps"] / 1e6, data[column].rolling(window, min_periods=1).mean(), label=label)
     for ax, (column, ylabel) in zip(axes, columns.items(), strict=True):
         if handover:
-            ax.axvspan(60 * ROLLOUT / 1e6, 180 * ROLLOUT / 1e6, color="grey", alpha=0.15, label="hand-over (rollouts 60-180)")
+            mark_handover(ax, alpha=0.15)
         ax.set_xlabel("env steps (millions)")
         ax.set_ylabel(f"{ylabel} ({window}-update mean)")
         ax.grid(alpha=0.3)

@@ -22,22 +22,16 @@ import pandas as pd
 
 BENCH = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BENCH))
-from hardcore_plot import ROLLOUT, read_parts  # noqa: E402
+from hardcore_plot import ROLLOUT, entry_folders, read_parts  # noqa: E402
 
 START = 180 * ROLLOUT  # the hand-over's end
 # two-sided 95% quantiles of Student's t by degrees of freedom (scipy is not a dependency of the project)
 T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228}
 
 
-def folders(seed: int) -> list[Path]:
-    if seed in (1, 2):
-        return [BENCH / f"hardcore_256x256_bc_batch64{part}" for part in ("", "_5M", "_10M")]
-    return [BENCH / f"hardcore_seed{seed}{part}" for part in ("", "_5M", "_9M")]
-
-
 def read_run(seed: int, end: float) -> tuple[pd.DataFrame, list[tuple[int, float]]]:
     """The seed's training log rows and evaluation points from ``START`` to ``end`` env steps, over all its parts."""
-    points, log = read_parts(folders(seed), f"ppo_expert_seed{seed}")
+    points, log = read_parts(entry_folders(seed), f"ppo_expert_seed{seed}")
     steps = log["time/total_timesteps"]
     log = log[(steps > START) & (steps <= end)]
     return log, [(s, m) for s, m in points if START < s <= end]

@@ -12,31 +12,24 @@ import json
 import sys
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import numpy as np
+import pandas as pd
 
 BENCH = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
-from hardcore_plot import ROLLOUT, read_parts  # noqa: E402
+from hardcore_plot import entry_folders, mark_handover, panels, read_parts  # noqa: E402
 
 BUDGET = 9e6
 BLOCK = 2.5e5
 
 # algorithm -> seed -> the run's folders in step order (the first point of a continuation repeats the saved model's)
 RUNS = {
-    "ppo_expert": {
-        **{seed: [f"hardcore_256x256_bc_batch64{part}" for part in ("", "_5M", "_10M")] for seed in (1, 2)},
-        **{seed: [f"hardcore_seed{seed}{part}" for part in ("", "_5M", "_9M")] for seed in (3, 4, 5, 6, 9)},
-    },
+    "ppo_expert": {seed: entry_folders(seed) for seed in (1, 2, 3, 4, 5, 6, 9)},
     "ppo": {
-        1: ["hardcore_256x256", "hardcore_256x256_5M", "hardcore_ppo_seed1_9M"],
-        2: ["hardcore_256x256", "hardcore_ppo_seed2_5M", "hardcore_ppo_seed2_9M"],
-        **{seed: [f"hardcore_seed{seed}", f"hardcore_ppo_seed{seed}_5M"] for seed in (3, 9)},
+        1: [BENCH / name for name in ("hardcore_256x256", "hardcore_256x256_5M", "hardcore_ppo_seed1_9M")],
+        2: [BENCH / name for name in ("hardcore_256x256", "hardcore_ppo_seed2_5M", "hardcore_ppo_seed2_9M")],
+        **{seed: [BENCH / f"hardcore_seed{seed}", BENCH / f"hardcore_ppo_seed{seed}_5M"] for seed in (3, 9)},
     },
 }
 STYLE = {"ppo_expert": ("tab:blue", "PPOExpert (the entry)"), "ppo": ("tab:red", "PPO, same hyperparameters")}
@@ -44,7 +37,7 @@ STYLE = {"ppo_expert": ("tab:blue", "PPOExpert (the entry)"), "ppo": ("tab:red",
 
 def read(algo: str, seed: int) -> tuple[list[tuple[int, float]], pd.DataFrame]:
     """One run's evaluation points and training log to ``BUDGET``, over all its folders."""
-    points, log = read_parts([BENCH / folder for folder in RUNS[algo][seed]], f"{algo}_seed{seed}")
+    points, log = read_parts(RUNS[algo][seed], f"{algo}_seed{seed}")
     return [(s, m) for s, m in points if s <= BUDGET], log[log["time/total_timesteps"] <= BUDGET]
 
 
@@ -56,7 +49,7 @@ def main() -> None:
     expert_250 = (final["n_episodes"] * final["mean"] + more["n_episodes"] * more["mean"]) / (
         final["n_episodes"] + more["n_episodes"]
     )
-    fig, (ax_eval, ax_train) = plt.subplots(1, 2, figsize=(13, 5.5))
+    fig, (ax_eval, ax_train) = panels()
     for algo, seeds in RUNS.items():
         colour, label = STYLE[algo]
         blocks = {}
@@ -78,7 +71,7 @@ def main() -> None:
         (ax_eval, "return, 10 deterministic episodes"),
         (ax_train, f"training episode return, mean per {BLOCK / 1e6:g}M steps"),
     ):
-        ax.axvspan(60 * ROLLOUT / 1e6, 180 * ROLLOUT / 1e6, color="grey", alpha=0.12, label="hand-over (rollouts 60-180)")
+        mark_handover(ax)
         ax.set_xlim(0, BUDGET / 1e6)
         ax.set_xlabel("env steps (millions)")
         ax.set_ylabel(ylabel)
