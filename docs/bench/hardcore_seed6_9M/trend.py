@@ -22,7 +22,7 @@ import pandas as pd
 
 BENCH = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BENCH))
-from hardcore_plot import ROLLOUT, entry_folders, read_parts  # noqa: E402
+from hardcore_plot import ENTRY_SEEDS_9M, ROLLOUT, entry_folders, read_parts  # noqa: E402
 
 START = 180 * ROLLOUT  # the hand-over's end
 # two-sided 95% quantiles of Student's t by degrees of freedom (scipy is not a dependency of the project)
@@ -44,7 +44,7 @@ def slope(x: np.ndarray, y: np.ndarray) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5, 6, 9])
+    parser.add_argument("--seeds", type=int, nargs="+", default=list(ENTRY_SEEDS_9M))
     parser.add_argument("--end", type=float, default=9e6, help="last env step read (the entry's budget)")
     parser.add_argument("--block", type=float, default=5e5, help="env steps per block of training return")
     args = parser.parse_args()

@@ -18,23 +18,19 @@ import pandas as pd
 BENCH = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
-from hardcore_plot import entry_folders, mark_handover, panels, read_parts  # noqa: E402
+from hardcore_plot import ENTRY_SEEDS_9M, entry_folders, mark_handover, panels, read_parts  # noqa: E402
 
 BUDGET = 9e6
 BLOCK = 2.5e5
 
 # algorithm -> seed -> the run's folders in step order (the first point of a continuation repeats the saved model's)
 RUNS = {
-    "ppo_expert": {seed: entry_folders(seed) for seed in (1, 2, 3, 4, 5, 6, 9)},
+    "ppo_expert": {seed: entry_folders(seed) for seed in ENTRY_SEEDS_9M},
     "ppo": {
         1: [BENCH / name for name in ("hardcore_256x256", "hardcore_256x256_5M", "hardcore_ppo_seed1_9M")],
         2: [BENCH / name for name in ("hardcore_256x256", "hardcore_ppo_seed2_5M", "hardcore_ppo_seed2_9M")],
-        **{
-            seed: [
-                BENCH / name for name in (f"hardcore_seed{seed}", f"hardcore_ppo_seed{seed}_5M", f"hardcore_ppo_seed{seed}_9M")
-            ]
-            for seed in (3, 9)
-        },
+        3: [BENCH / name for name in ("hardcore_seed3", "hardcore_ppo_seed3_5M", "hardcore_ppo_seed3_9M")],
+        9: [BENCH / name for name in ("hardcore_seed9", "hardcore_ppo_seed9_5M", "hardcore_ppo_seed9_9M")],
     },
 }
 STYLE = {"ppo_expert": ("tab:blue", "PPOExpert (the entry)"), "ppo": ("tab:red", "PPO, same hyperparameters")}
