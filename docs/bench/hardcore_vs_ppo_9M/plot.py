@@ -1,5 +1,5 @@
 """The Hardcore entry against PPO over the entry's whole budget (9M env steps), from the runs already in docs/bench:
-every reported seed of the entry read to 9M or beyond (seeds 1-6 and 9), and PPO (the same hyperparameters and 256x256
+every reported seed of the entry read to 9M or beyond (seeds 1-6, 9 and 10), and PPO (the same hyperparameters and 256x256
 width) on seeds 1-3 and 9 to 9M, each run drawn whole from its 2M folder and its continuations.
 
 Left: compare.py's 10-episode deterministic points (the same 10 episodes of eval seed 100000 throughout), one line per
@@ -78,7 +78,7 @@ def main() -> None:
         ax.set_ylabel(ylabel)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8, loc="center right")  # between the two algorithms, hiding neither
-    ax_eval.set_title("each run (PPOExpert seeds 1-6 and 9, PPO seeds 1-3 and 9)")
+    ax_eval.set_title("each run (PPOExpert seeds 1-6, 9 and 10, PPO seeds 1-3 and 9)")
     ax_train.set_title("mean and range over seeds")
     fig.suptitle("BipedalWalkerHardcore-v3: the entry against PPO to the 9M budget")
     fig.tight_layout()
