@@ -14,6 +14,22 @@ import pandas as pd  # noqa: E402
 ROLLOUT = 16 * 512  # env steps per rollout of the Hardcore entry
 # the entry's reported seeds read to its 9M budget or beyond (seeds 1 and 2 to 10M, the others to 9M)
 ENTRY_SEEDS_9M = (1, 2, 3, 4, 5, 6, 9, 10)
+# PPO (the entry's hyperparameters and width) read to the 9M budget, each from its 2M folder and two continuations
+PPO_SEEDS_9M = (1, 2, 3, 9)
+
+
+def spell_seeds(seeds) -> str:
+    """Seeds as prose, runs of consecutive ones joined: (1, 2, 3, 4, 9, 10) -> "1-4, 9 and 10"."""
+    runs: list[list[int]] = []
+    for seed in sorted(seeds):
+        if runs and seed == runs[-1][-1] + 1:
+            runs[-1].append(seed)
+        else:
+            runs.append([seed])
+    words = [f"{run[0]}-{run[-1]}" if len(run) > 2 else ", ".join(map(str, run)) for run in runs]
+    text = ", ".join(words)
+    head, sep, last = text.rpartition(", ")
+    return f"{head} and {last}" if sep else text
 
 
 def entry_folders(seed: int) -> list[Path]:
@@ -26,6 +42,17 @@ def entry_folders(seed: int) -> list[Path]:
     if seed in (1, 2):
         return [bench / f"hardcore_256x256_bc_batch64{part}" for part in ("", "_5M", "_10M")]
     return [bench / f"hardcore_seed{seed}{part}" for part in ("", "_5M", "_9M")]
+
+
+def ppo_folders(seed: int) -> list[Path]:
+    """
+    PPO's run of one seed to 9M, its folders in step order: the 2M folder it ran in beside the entry, then
+    ``hardcore_ppo_seedN_5M`` and ``_9M`` (seed 1's 5M part is ``hardcore_256x256_5M``, where it ran beside the entry).
+    """
+    bench = Path(__file__).parent
+    first = bench / ("hardcore_256x256" if seed in (1, 2) else f"hardcore_seed{seed}")
+    middle = bench / ("hardcore_256x256_5M" if seed == 1 else f"hardcore_ppo_seed{seed}_5M")
+    return [first, middle, bench / f"hardcore_ppo_seed{seed}_9M"]
 
 
 def mark_handover(ax, alpha: float = 0.12) -> None:

@@ -1,6 +1,7 @@
 """The Hardcore entry against PPO over the entry's whole budget (9M env steps), from the runs already in docs/bench:
-every reported seed of the entry read to 9M or beyond (seeds 1-6, 9 and 10), and PPO (the same hyperparameters and 256x256
-width) on seeds 1-3 and 9 to 9M, each run drawn whole from its 2M folder and its continuations.
+every reported seed of the entry read to 9M or beyond (``hardcore_plot.ENTRY_SEEDS_9M``), and PPO (the same
+hyperparameters and 256x256 width) on the seeds read to 9M (``hardcore_plot.PPO_SEEDS_9M``), each run drawn whole
+from its 2M folder and its continuations.
 
 Left: compare.py's 10-episode deterministic points (the same 10 episodes of eval seed 100000 throughout), one line per
 run. Right: SB3's training return (``rollout/ep_rew_mean``), averaged per block of 250k steps, the mean over seeds
@@ -18,7 +19,16 @@ import pandas as pd
 BENCH = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
-from hardcore_plot import ENTRY_SEEDS_9M, entry_folders, mark_handover, panels, read_parts  # noqa: E402
+from hardcore_plot import (  # noqa: E402
+    ENTRY_SEEDS_9M,
+    PPO_SEEDS_9M,
+    entry_folders,
+    mark_handover,
+    panels,
+    ppo_folders,
+    read_parts,
+    spell_seeds,
+)
 
 BUDGET = 9e6
 BLOCK = 2.5e5
@@ -26,12 +36,7 @@ BLOCK = 2.5e5
 # algorithm -> seed -> the run's folders in step order (the first point of a continuation repeats the saved model's)
 RUNS = {
     "ppo_expert": {seed: entry_folders(seed) for seed in ENTRY_SEEDS_9M},
-    "ppo": {
-        1: [BENCH / name for name in ("hardcore_256x256", "hardcore_256x256_5M", "hardcore_ppo_seed1_9M")],
-        2: [BENCH / name for name in ("hardcore_256x256", "hardcore_ppo_seed2_5M", "hardcore_ppo_seed2_9M")],
-        3: [BENCH / name for name in ("hardcore_seed3", "hardcore_ppo_seed3_5M", "hardcore_ppo_seed3_9M")],
-        9: [BENCH / name for name in ("hardcore_seed9", "hardcore_ppo_seed9_5M", "hardcore_ppo_seed9_9M")],
-    },
+    "ppo": {seed: ppo_folders(seed) for seed in PPO_SEEDS_9M},
 }
 STYLE = {"ppo_expert": ("tab:blue", "PPOExpert (the entry)"), "ppo": ("tab:red", "PPO, same hyperparameters")}
 
@@ -78,7 +83,7 @@ def main() -> None:
         ax.set_ylabel(ylabel)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8, loc="center right")  # between the two algorithms, hiding neither
-    ax_eval.set_title("each run (PPOExpert seeds 1-6, 9 and 10, PPO seeds 1-3 and 9)")
+    ax_eval.set_title(f"each run (PPOExpert seeds {spell_seeds(ENTRY_SEEDS_9M)}, PPO seeds {spell_seeds(PPO_SEEDS_9M)})")
     ax_train.set_title("mean and range over seeds")
     fig.suptitle("BipedalWalkerHardcore-v3: the entry against PPO to the 9M budget")
     fig.tight_layout()
