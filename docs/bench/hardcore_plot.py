@@ -2,6 +2,7 @@
 evaluation curve and training return, and the two panels' decoration (expert lines, hand-over span, labels)."""
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 
 import matplotlib
@@ -18,7 +19,7 @@ ENTRY_SEEDS_9M = (1, 2, 3, 4, 5, 6, 9, 10)
 PPO_SEEDS_9M = (1, 2, 3, 5, 6, 9)
 
 
-def spell_seeds(seeds) -> str:
+def spell_seeds(seeds: Iterable[int]) -> str:
     """Seeds as prose, runs of consecutive ones joined: (1, 2, 3, 4, 9, 10) -> "1-4, 9 and 10"."""
     runs: list[list[int]] = []
     for seed in sorted(seeds):
