@@ -48,10 +48,11 @@ def entry_folders(seed: int) -> list[Path]:
 def ppo_folders(seed: int) -> list[Path]:
     """
     PPO's run of one seed to 9M, its folders in step order: the 2M folder it ran in beside the entry, then
-    ``hardcore_ppo_seedN_5M`` and ``_9M`` (seed 1's 5M part is ``hardcore_256x256_5M``, where it ran beside the entry).
+    ``hardcore_ppo_seedN_5M`` and ``_9M`` (seed 1's 5M part is ``hardcore_256x256_5M``, where it ran beside the entry;
+    seed 4's 2M part is ``hardcore_ppo_seed4``, run after the entry's).
     """
     bench = Path(__file__).parent
-    first = bench / ("hardcore_256x256" if seed in (1, 2) else f"hardcore_seed{seed}")
+    first = bench / {1: "hardcore_256x256", 2: "hardcore_256x256", 4: "hardcore_ppo_seed4"}.get(seed, f"hardcore_seed{seed}")
     middle = bench / ("hardcore_256x256_5M" if seed == 1 else f"hardcore_ppo_seed{seed}_5M")
     return [first, middle, bench / f"hardcore_ppo_seed{seed}_9M"]
 
