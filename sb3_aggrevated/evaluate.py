@@ -12,12 +12,13 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+import yaml
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.evaluation import evaluate_policy
 from stable_baselines3.common.vec_env import VecEnv
 
 from sb3_aggrevated.callbacks import evaluate_expert
-from sb3_aggrevated.experts import load_expert, load_vec_normalize
+from sb3_aggrevated.experts import _zoo_config, load_expert, load_vec_normalize
 from sb3_aggrevated.ppo_expert import PPOExpert
 
 
@@ -32,20 +33,60 @@ def find_run(folder: str, algo: str, env_id: str, exp_id: int = 0) -> Path:
             raise FileNotFoundError(f"No run of {algo} on {env_id} in {base}: train one with `python -m rl_zoo3.train`.")
         run = max(runs, key=lambda p: int(p.name[len(env_id) + 1 :]))
     if not (run / f"{env_id}.zip").is_file():
-        raise FileNotFoundError(f"No trained model {run / f'{env_id}.zip'}.")
+        others = sorted(
+            (p for p in base.glob(f"{env_id}_*") if (p / f"{env_id}.zip").is_file() and p.name[len(env_id) + 1 :].isdigit()),
+            key=lambda p: int(p.name[len(env_id) + 1 :]),
+        )
+        hint = (
+            f" Runs of {env_id} with a model: {', '.join(p.name for p in others)}; choose one with --exp-id N."
+            if others
+            else ""
+        )
+        latest = " (the latest run: one that stopped before saving, e.g. on a wrong setting)" if exp_id <= 0 else ""
+        raise FileNotFoundError(f"No trained model {run / f'{env_id}.zip'}{latest}.{hint}")
     return run
+
+
+def run_env_kwargs(run: Path, env_id: str) -> dict[str, Any]:
+    """
+    The env keyword arguments a run was trained with, read as ``rl_zoo3.enjoy`` reads them: the entry's
+    ``env_kwargs`` (``config.yml``), replaced by an ``env_kwargs.yml`` beside it (a run from the Hub) and by the
+    ``--env-kwargs`` given to ``rl_zoo3.train`` (``args.yml``).
+
+    :param run: the run folder rl_zoo3 wrote
+    :param env_id: the env
+    :return: the keyword arguments (a new dict)
+    """
+    config_dir = run / env_id
+    env_kwargs: dict[str, Any] = {}
+    if (config_dir / "config.yml").is_file():
+        env_kwargs = dict(_zoo_config(config_dir / "config.yml").get("env_kwargs") or {})
+    if (config_dir / "env_kwargs.yml").is_file():
+        env_kwargs = dict(yaml.safe_load((config_dir / "env_kwargs.yml").read_text()) or {})
+    if (config_dir / "args.yml").is_file():
+        given = _zoo_config(config_dir / "args.yml").get("env_kwargs")
+        if given is not None:
+            env_kwargs = dict(given)
+    return env_kwargs
 
 
 def make_eval_env(run: Path, env_id: str, env_kwargs: dict[str, Any] | None = None) -> VecEnv:
     """
-    One env for evaluating a run, with the run's VecNormalize statistics frozen (no updates, raw rewards).
+    One env for evaluating a run, as the run trained: its env keyword arguments and ``env_wrapper``, and its
+    VecNormalize statistics frozen (no updates, raw rewards).
 
     :param run: the run folder rl_zoo3 wrote
     :param env_id: the env
-    :param env_kwargs: keyword arguments of the env
+    :param env_kwargs: keyword arguments of the env (default: the run's own, :func:`run_env_kwargs`)
     :return: the env
     """
-    env = make_vec_env(env_id, n_envs=1, env_kwargs=env_kwargs)
+    from rl_zoo3.utils import get_wrapper_class
+
+    if env_kwargs is None:
+        env_kwargs = run_env_kwargs(run, env_id)
+    config = run / env_id / "config.yml"
+    wrapper = get_wrapper_class(_zoo_config(config)) if config.is_file() else None
+    env = make_vec_env(env_id, n_envs=1, env_kwargs=env_kwargs, wrapper_class=wrapper)
     vec_path = run / env_id / "vecnormalize.pkl"
     if vec_path.is_file():
         vec = load_vec_normalize(vec_path)
@@ -85,10 +126,47 @@ def evaluate_run(
     env.close()
     result = {"learner_mean": float(mean), "learner_std": float(std)}  # type: ignore[arg-type]
     if expert is not None:
-        env = make_eval_env(run, env_id, env_kwargs)
-        result["expert_mean"], result["expert_std"] = evaluate_expert(load_expert(expert, env), env, n_episodes, seed=seed)
-        env.close()
+        result.update(evaluate_run_expert(run, env_id, expert, n_episodes, seed, env_kwargs))
     return result
+
+
+def evaluate_run_expert(
+    run: Path, env_id: str, expert: Any, n_episodes: int, seed: int, env_kwargs: dict[str, Any] | None = None
+) -> dict[str, float]:
+    """
+    The expert's deterministic return on the episodes :func:`evaluate_run` plays (a new env, the same seed).
+
+    :param run: the run folder rl_zoo3 wrote
+    :param env_id: the env
+    :param expert: the expert (anything :func:`~sb3_aggrevated.experts.load_expert` takes)
+    :param n_episodes: evaluation episodes
+    :param seed: seed of the evaluation episodes
+    :param env_kwargs: keyword arguments of the env (default: the run's own)
+    :return: ``expert_mean``, ``expert_std``
+    """
+    env = make_eval_env(run, env_id, env_kwargs)
+    try:
+        mean, std = evaluate_expert(load_expert(expert, env), env, n_episodes, seed=seed)
+    finally:
+        env.close()
+    return {"expert_mean": mean, "expert_std": std}
+
+
+def _expert_reference(model: PPOExpert, given: Any) -> Any:
+    """The expert to measure: the one given, else the reference the model learned from; None where there is none."""
+    if given is not None:
+        return given
+    return model.expert_id
+
+
+def _no_reference_note(model: PPOExpert) -> str | None:
+    """Why the expert is not measured, where the model learned from an expert given as an object (no reference)."""
+    if model.expert_id is None and model.expert_name is not None:
+        return (
+            f"not measured: the model learned from the expert {model.expert_name}, given as an object, not as a "
+            "reference that can be loaded again; pass --expert REF (a path, embedded/NAME or Hub id) to measure it."
+        )
+    return None
 
 
 def main(argv: list[str] | None = None) -> dict[str, float]:
@@ -104,15 +182,26 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
 
     run = find_run(args.folder, args.algo, args.env, args.exp_id)
     model = PPOExpert.load(run / f"{args.env}.zip", device="cpu")
-    reference = args.expert or model.expert_id or None
-    result = evaluate_run(run, args.env, model, args.n_episodes, args.seed, expert=reference)
+    reference = _expert_reference(model, args.expert)
+    result = evaluate_run(run, args.env, model, args.n_episodes, args.seed)
     result["timesteps"] = model.num_timesteps
     print(
         f"Learner  ({run / args.env}.zip, {model.num_timesteps} steps): "
         f"{result['learner_mean']:.1f} +- {result['learner_std']:.1f} over {args.n_episodes} episodes"
     )
     if reference is not None:
+        try:
+            result.update(evaluate_run_expert(run, args.env, reference, args.n_episodes, args.seed))
+        except FileNotFoundError as err:
+            if args.expert is not None:
+                raise
+            raise FileNotFoundError(
+                f"{err}\nThe learner's return is above; the expert {reference!r} recorded in the model could not be "
+                "loaded: pass --expert REF (a path, embedded/NAME or Hub id) to measure it."
+            ) from err
         print(f"Expert   ({reference}): {result['expert_mean']:.1f} +- {result['expert_std']:.1f} on the same episodes")
+    elif (note := _no_reference_note(model)) is not None:
+        print(f"Expert   ({model.expert_name}): {note}")
     return result
 
 

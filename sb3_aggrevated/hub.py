@@ -10,7 +10,7 @@ The expert itself is never uploaded. :func:`push_to_hub` uploads the folder (``H
 
 Command line::
 
-    python -m sb3_aggrevated.hub --env Pendulum-v1 -f logs -orga ORG [--repo-name NAME] [--local-only]
+    python -m sb3_aggrevated.hub --env Pendulum-v1 -f logs -orga ORG [--repo-name NAME] [--out DIR] [--expert REF] [--local-only]
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import tempfile
 import zipfile
 from pathlib import Path
 from pprint import pformat
@@ -26,7 +27,14 @@ from typing import Any
 import yaml
 from stable_baselines3.common.vec_env import VecEnv
 
-from sb3_aggrevated.evaluate import evaluate_run, find_run, make_eval_env
+from sb3_aggrevated.evaluate import (
+    _expert_reference,
+    _no_reference_note,
+    evaluate_run,
+    find_run,
+    make_eval_env,
+    run_env_kwargs,
+)
 from sb3_aggrevated.ppo_expert import PPOExpert
 from sb3_aggrevated.zoo import ALGO_NAME
 
@@ -111,6 +119,8 @@ def model_card(env_id: str, organization: str, repo_name: str, results: dict[str
         if "mean_reward" in expert
         else "not measured"
     )
+    # rl_zoo3's load_from_hub fetches ORG/ALGO-ENV unless told the repository's name
+    name_option = "" if repo_name == f"{ALGO_NAME}-{env_id}" else f" -name {repo_name}"
     text = f"""---
 {yaml.safe_dump(metadata, sort_keys=False)}---
 
@@ -137,7 +147,7 @@ advantages), then handed over to ordinary PPO.
 
 ```bash
 pip install sb3-aggrevated   # registers --algo {ALGO_NAME} with rl_zoo3
-python -m rl_zoo3.load_from_hub --algo {ALGO_NAME} --env {env_id} -orga {organization} -f logs/
+python -m rl_zoo3.load_from_hub --algo {ALGO_NAME} --env {env_id} -orga {organization}{name_option} -f logs/
 python -m rl_zoo3.enjoy --algo {ALGO_NAME} --env {env_id} -f logs/
 ```
 
@@ -196,7 +206,8 @@ def package_agent(
 
     :param env_id: the env
     :param folder: rl_zoo3's log folder
-    :param out: the folder to write (emptied first)
+    :param out: the folder to write: a new or empty one, or a package written before (replaced once the new one
+        is complete); a folder holding anything else, or the run, is refused
     :param exp_id: the run (0: the latest)
     :param organization: Hub organisation or user (for the usage lines of the card)
     :param repo_name: Hub repository name (default ``ppo_expert-ENV``)
@@ -207,15 +218,63 @@ def package_agent(
     :return: the content of ``results.json``
     """
     run = find_run(str(folder), ALGO_NAME, env_id, exp_id)
-    out = Path(out)
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
+    final = Path(out)
+    _check_package_folder(final, run)
+    # written beside it and moved into place at the end: a failure leaves a previous package as it was
+    final.parent.mkdir(parents=True, exist_ok=True)
+    out = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
+    try:
+        results = _write_package(run, env_id, out, organization, repo_name, n_eval_episodes, seed, video_length, expert)
+    except BaseException:
+        shutil.rmtree(out, ignore_errors=True)
+        raise
+    if final.exists():
+        shutil.rmtree(final)
+    out.rename(final)
+    return results
+
+
+def _is_package(folder: Path) -> bool:
+    """Whether ``folder`` is one :func:`package_agent` wrote (its ``results.json`` names PPOExpert)."""
+    try:
+        return json.loads((folder / "results.json").read_text()).get("algo") == "PPOExpert"
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def _check_package_folder(out: Path, run: Path) -> None:
+    """Refuse an output folder whose replacement would delete anything but an earlier package."""
+    out_abs, run_abs = out.resolve(), run.resolve()
+    if out_abs == run_abs or out_abs in run_abs.parents or run_abs in out_abs.parents:
+        raise ValueError(
+            f"The package folder {out} holds or lies inside the run {run}, which packaging would overwrite: choose a "
+            "folder outside it (the default is hub/ORG/REPO)."
+        )
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"The package folder {out} is a file: choose a folder (the default is hub/ORG/REPO).")
+    if out.is_dir() and any(out.iterdir()) and not _is_package(out):
+        raise ValueError(
+            f"The package folder {out} is not empty and is not a package written by sb3_aggrevated.hub (no results.json "
+            "of a PPOExpert agent): packaging replaces the folder's content, so choose an empty or new folder, or empty "
+            "this one yourself."
+        )
+
+
+def _write_package(
+    run: Path,
+    env_id: str,
+    out: Path,
+    organization: str,
+    repo_name: str | None,
+    n_eval_episodes: int,
+    seed: int,
+    video_length: int,
+    expert: Any,
+) -> dict[str, Any]:
+    """:func:`package_agent`'s files, written into the empty folder ``out``."""
     repo_name = repo_name or f"{ALGO_NAME}-{env_id}"
     config_dir = run / env_id
-    env_kwargs: dict[str, Any] = {}
-    if (config_dir / "env_kwargs.yml").is_file():
-        env_kwargs = yaml.safe_load((config_dir / "env_kwargs.yml").read_text()) or {}
+    env_kwargs = run_env_kwargs(run, env_id)
 
     # the model (never with its expert: PPOExpert excludes it from the zip)
     model_name = f"{ALGO_NAME}-{env_id}"
@@ -234,7 +293,7 @@ def package_agent(
 
     # evaluations: the learner, and its expert on the same episodes
     model = PPOExpert.load(run / f"{env_id}.zip", device="cpu")
-    reference = expert if expert is not None else model.expert_id
+    reference = _expert_reference(model, expert)
     readings = evaluate_run(run, env_id, model, n_eval_episodes, seed, expert=reference, env_kwargs=env_kwargs)
     results: dict[str, Any] = {
         "env_id": env_id,
@@ -252,6 +311,8 @@ def package_agent(
             "mean_reward": readings["expert_mean"],
             "std_reward": readings["expert_std"],
         }
+    elif (note := _no_reference_note(model)) is not None:
+        results["expert"] = {"id": model.expert_name, "note": note}
     (out / "results.json").write_text(json.dumps(results, indent=2))
     if video_length > 0:
         _record_replay(model, make_eval_env(run, env_id, {**env_kwargs, "render_mode": "rgb_array"}), out, video_length)
@@ -294,6 +355,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("-n", "--n-eval-episodes", type=int, default=10)
     parser.add_argument("--video-length", type=int, default=1000)
     parser.add_argument("--out", default=None, help="local folder (default: hub/ORG/REPO)")
+    parser.add_argument(
+        "--expert", default=None, help="expert to measure beside the learner (default: the reference it learned from)"
+    )
     parser.add_argument("--local-only", action="store_true", help="write the folder, do not upload")
     args = parser.parse_args(argv)
     repo_name = args.repo_name or f"{ALGO_NAME}-{args.env}"
@@ -307,6 +371,7 @@ def main(argv: list[str] | None = None) -> None:
         repo_name=repo_name,
         n_eval_episodes=args.n_eval_episodes,
         video_length=args.video_length,
+        expert=args.expert,
     )
     print(json.dumps(results, indent=2))
     if not args.local_only:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import difflib
+import inspect
 import io
 import os
 import pathlib
+import warnings
 from typing import Any, ClassVar, TypeVar
 
 import numpy as np
@@ -31,7 +34,13 @@ from sb3_aggrevated.buffers import (
 )
 from sb3_aggrevated.experts import Expert, load_expert
 from sb3_aggrevated.policies import ACTION_EPS, TanhGaussianDistribution, TanhGaussianPolicy
-from sb3_aggrevated.schedules import LinearRolloutSchedule, RolloutSchedule, _check_rollouts, make_rollout_schedule
+from sb3_aggrevated.schedules import (
+    LinearRolloutSchedule,
+    RolloutSchedule,
+    _check_rollouts,
+    make_rollout_schedule,
+    yaml_number_hint,
+)
 
 __all__ = ["PPOExpert"]
 
@@ -44,6 +53,21 @@ BC_LOSSES = ("mse", "nll")
 def _positive_finite(value: Any) -> bool:
     """Whether ``value`` is a real number (not a bool, not a string) in (0, inf)."""
     return isinstance(value, (int, float)) and not isinstance(value, bool) and 0.0 < value < float("inf")
+
+
+def unknown_key_hints(unknown: list[str], known: set[str]) -> str:
+    """
+    ``'key' (did you mean 'close'?)``, comma-separated, for each unknown key: the closest known key where there is one.
+
+    :param unknown: the keys refused
+    :param known: the keys accepted
+    :return: the text for an error message
+    """
+    hints = []
+    for key in unknown:
+        close = difflib.get_close_matches(key, sorted(known), n=1)
+        hints.append(f"'{key}'" + (f" (did you mean '{close[0]}'?)" if close else ""))
+    return ", ".join(hints)
 
 
 def _masked_mean(values: th.Tensor, mask: th.Tensor | None) -> th.Tensor:
@@ -60,6 +84,14 @@ def _masked_normalize(advantages: th.Tensor, mask: th.Tensor) -> th.Tensor:
     mean = (advantages * mask).sum() / count
     std = th.sqrt(((advantages - mean) ** 2 * mask).sum() / (count - 1))
     return (advantages - mean) / (std + 1e-8) * mask
+
+
+class _Spaces:
+    """The two spaces an expert is checked against, where no env is given (``load()`` without ``env``)."""
+
+    def __init__(self, observation_space: spaces.Space, action_space: spaces.Space) -> None:
+        self.observation_space = observation_space
+        self.action_space = action_space
 
 
 class PPOExpert(PPO):
@@ -257,7 +289,11 @@ class PPOExpert(PPO):
         )
         # the source until _setup_model() resolves it to an Expert (load() sets it the same way)
         self.expert: Any = expert
+        #: the reference the expert was loaded from (a path, ``embedded/NAME`` or Hub id): what ``load(expert=...)``,
+        #: ``sb3_aggrevated.evaluate`` and ``sb3_aggrevated.hub`` load again; None for an expert given as an object
         self.expert_id: str | None = None
+        #: the expert's name, for messages and model cards (set for every expert, objects too)
+        self.expert_name: str | None = None
         self.beta = beta
         self.beta_schedule = beta_schedule
         self.beta_decay = beta_decay
@@ -345,16 +381,25 @@ class PPOExpert(PPO):
 
     def _build_expert_schedules(self) -> None:
         if not isinstance(self.bc_buffer_size, int) or self.bc_buffer_size < 0:
-            raise ValueError(f"bc_buffer_size must be an integer >= 0, got {self.bc_buffer_size!r}.")
+            raise ValueError(
+                f"bc_buffer_size must be an integer >= 0, got {self.bc_buffer_size!r}"
+                f"{yaml_number_hint(self.bc_buffer_size, integer=True)}."
+            )
         if self.bc_batch_size is not None and (not isinstance(self.bc_batch_size, int) or self.bc_batch_size < 1):
-            raise ValueError(f"bc_batch_size must be an integer >= 1 or None, got {self.bc_batch_size!r}.")
+            raise ValueError(
+                f"bc_batch_size must be an integer >= 1 or None, got {self.bc_batch_size!r}"
+                f"{yaml_number_hint(self.bc_batch_size, integer=True)}."
+            )
         if not isinstance(self.bc_steps, int) or self.bc_steps < 0:
-            raise ValueError(f"bc_steps must be an integer >= 0, got {self.bc_steps!r}.")
+            raise ValueError(
+                f"bc_steps must be an integer >= 0, got {self.bc_steps!r}{yaml_number_hint(self.bc_steps, integer=True)}."
+            )
         _check_rollouts("bc_anchor_from", self.bc_anchor_from, allow_zero=True)
         _check_rollouts("target_kl_from", self.target_kl_from, allow_zero=True)
         if not _positive_finite(self.bc_anchor_coef):
             raise ValueError(
-                f"bc_anchor_coef must be a finite number > 0 (1: bc_coef's own weight), got {self.bc_anchor_coef!r}."
+                f"bc_anchor_coef must be a finite number > 0 (1: bc_coef's own weight), got {self.bc_anchor_coef!r}"
+                f"{yaml_number_hint(self.bc_anchor_coef)}."
             )
         if self.bc_anchor_coef != 1.0 and self.bc_anchor_from is None:
             raise ValueError(
@@ -374,16 +419,17 @@ class PPOExpert(PPO):
                 )
         rate = self.bc_learning_rate
         if rate is not None and not _positive_finite(rate):
-            hint = " (YAML reads 1e-3 as a string: write 0.001 or !!float 1e-3)" if isinstance(rate, str) else ""
             raise ValueError(
-                f"bc_learning_rate must be a finite number > 0, or None for PPO's learning rate; got {rate!r}{hint}."
+                f"bc_learning_rate must be a finite number > 0, or None for PPO's learning rate; got {rate!r}"
+                f"{yaml_number_hint(rate)}."
             )
         if self.bc_loss not in BC_LOSSES:
             raise ValueError(f"bc_loss must be one of {BC_LOSSES}, got {self.bc_loss!r}.")
         factor = self.handover_lr_factor
         if not _positive_finite(factor):
             raise ValueError(
-                f"handover_lr_factor must be a finite number > 0 (1: SB3's learning rate throughout), got {factor!r}."
+                f"handover_lr_factor must be a finite number > 0 (1: SB3's learning rate throughout), got {factor!r}"
+                f"{yaml_number_hint(factor)}."
             )
         if self.mixing not in MIXING_MODES:
             raise ValueError(f"mixing must be one of {MIXING_MODES}, got {self.mixing!r}.")
@@ -394,9 +440,15 @@ class PPOExpert(PPO):
             self._handover_fn = make_rollout_schedule(self.handover, what="handover")
         else:
             if not isinstance(self.handover_rollouts, int) or self.handover_rollouts < 1:
-                raise ValueError(f"handover_rollouts must be an integer >= 1, got {self.handover_rollouts!r}.")
+                raise ValueError(
+                    f"handover_rollouts must be an integer >= 1, got {self.handover_rollouts!r}"
+                    f"{yaml_number_hint(self.handover_rollouts, integer=True)}."
+                )
             if not isinstance(self.handover_start, int) or self.handover_start < 0:
-                raise ValueError(f"handover_start must be an integer >= 0, got {self.handover_start!r}.")
+                raise ValueError(
+                    f"handover_start must be an integer >= 0, got {self.handover_start!r}"
+                    f"{yaml_number_hint(self.handover_start, integer=True)}."
+                )
             self._handover_fn = LinearRolloutSchedule(1.0, 0.0, self.handover_rollouts, delay=self.handover_start)
         self._bc_coef_fn = make_rollout_schedule(
             self.bc_coef, self.bc_schedule, what="bc_coef", decay=self.bc_decay, n_rollouts=self.bc_rollouts, high=None
@@ -409,11 +461,12 @@ class PPOExpert(PPO):
         if self.expert is None:
             return
         source = self.expert
-        self.expert = load_expert(source, self.env, **self.expert_kwargs)
+        # load() without an env still checks the expert against the learner's (saved) spaces
+        spaces_of = self.env if self.env is not None else _Spaces(self.observation_space, self.action_space)
+        self.expert = load_expert(source, spaces_of, **self.expert_kwargs)
         if isinstance(source, (str, os.PathLike)):
             self.expert_id = str(source)
-        elif self.expert_id is None:
-            self.expert_id = getattr(self.expert, "name", type(self.expert).__name__)
+        self.expert_name = str(getattr(self.expert, "name", type(self.expert).__name__))
 
     def _excluded_save_params(self) -> list[str]:
         # The expert is never pickled into the model; give it back with load(..., expert=...).
@@ -735,18 +788,23 @@ class PPOExpert(PPO):
     def load_replay_buffer(self, path: str | pathlib.Path | io.BufferedIOBase, truncate_last_traj: bool = True) -> None:
         """
         Load an aggregated cloning dataset written by :meth:`save_replay_buffer` (no pickle: plain arrays). Where this
-        model keeps fewer pairs (``bc_buffer_size``), the newest are kept.
+        model keeps fewer pairs (``bc_buffer_size``), the newest are kept. An empty dataset loads as none; a model that
+        keeps none (``bc_buffer_size=0``) ignores a dataset with a warning (rl_zoo3's ``-i`` loads the file whenever it
+        is there, so refusing would stop the run; the file is left as it is).
 
         :param path: the file
         :param truncate_last_traj: unused (the signature of SB3's off-policy method, which rl_zoo3 calls)
         """
-        if self.bc_buffer_size <= 0:
-            raise ValueError(
-                f"{path}: this model keeps no aggregated cloning dataset (bc_buffer_size={self.bc_buffer_size}); "
-                "set bc_buffer_size > 0 to load one, or do not load it."
-            )
         with np.load(path, allow_pickle=False) as archive:
             obs, actions = archive["obs"], archive["actions"]
+        if self.bc_buffer_size <= 0:
+            if len(obs) > 0:
+                warnings.warn(
+                    f"{path}: the aggregated cloning dataset ({len(obs)} pairs) is not loaded, because this model keeps "
+                    f"none (bc_buffer_size={self.bc_buffer_size}); set bc_buffer_size > 0 to clone on it.",
+                    stacklevel=2,
+                )
+            return
         obs_shape, action_shape = tuple(self.observation_space.shape or ()), (get_action_dim(self.action_space),)
         if obs.shape[1:] != obs_shape or actions.shape[1:] != action_shape or len(actions) != len(obs):
             raise ValueError(
@@ -1081,6 +1139,61 @@ class PPOExpert(PPO):
         if self.clip_range_vf is not None:
             self.logger.record("train/clip_range_vf", clip_range_vf)
 
+    @classmethod
+    def load(  # type: ignore[override]
+        cls: type[SelfPPOExpert],
+        path: str | pathlib.Path | io.BufferedIOBase,
+        env: GymEnv | None = None,
+        device: th.device | str = "auto",
+        custom_objects: dict[str, Any] | None = None,
+        print_system_info: bool = False,
+        force_reset: bool = True,
+        **kwargs: Any,
+    ) -> SelfPPOExpert:
+        """
+        SB3's ``load`` (see :meth:`stable_baselines3.common.base_class.BaseAlgorithm.load`), refusing keyword arguments
+        that are not constructor keywords (SB3 would set them as attributes nobody reads, and a misspelled setting
+        would silently keep its saved value). Pass ``expert=...`` to continue training.
+        """
+        known = set(inspect.signature(cls.__init__).parameters) - {"self", "policy", "env", "_init_setup_model"}
+        unknown = sorted(set(kwargs) - known)
+        if unknown:
+            raise ValueError(
+                f"Unknown keyword argument(s) for {cls.__name__}.load: {unknown_key_hints(unknown, known)}. "
+                f"load() takes the constructor's keywords: {', '.join(sorted(known))}."
+            )
+        return super().load(  # type: ignore[return-value]
+            path,
+            env=env,
+            device=device,
+            custom_objects=custom_objects,
+            print_system_info=print_system_info,
+            force_reset=force_reset,
+            **kwargs,
+        )
+
+    def _check_expert_present(self) -> None:
+        """Refuse to train a model that learned from an expert, without it, while its schedules still use it."""
+        trained_with = self.expert_name or self.expert_id
+        if self.expert is not None or trained_with is None:
+            return
+        n = self._n_rollouts
+        in_use = {
+            "beta": self._beta_fn(n),
+            "handover weight": self._handover_fn(n),
+            "bc_coef": self._bc_coef_fn(n),
+        }
+        in_use = {name: value for name, value in in_use.items() if value > 0.0}
+        if in_use:
+            settings = ", ".join(f"{name} {value:.3g}" for name, value in in_use.items())
+            reference = self.expert_id or "EXPERT"
+            raise ValueError(
+                f"This model learned from the expert {trained_with} and its schedules still use it at rollout {n} "
+                f"({settings}), but it has no expert: a model is saved without its expert. Load it with "
+                f"PPOExpert.load(path, env=env, expert={reference!r}) (rl_zoo3 -i reads `expert` from the "
+                "hyperparameters). To continue it as plain PPO instead, load it with beta=0.0, handover=0.0, bc_coef=0.0."
+            )
+
     def learn(
         self: SelfPPOExpert,
         total_timesteps: int,
@@ -1090,6 +1203,7 @@ class PPOExpert(PPO):
         reset_num_timesteps: bool = True,
         progress_bar: bool = False,
     ) -> SelfPPOExpert:
+        self._check_expert_present()
         return super().learn(
             total_timesteps=total_timesteps,
             callback=callback,

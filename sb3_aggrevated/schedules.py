@@ -27,9 +27,31 @@ __all__ = [
 ]
 
 
+def yaml_number_hint(value: object, integer: bool = False) -> str:
+    """
+    The fix for a number that arrived as a string, for an error message: YAML (rl_zoo3's hyperparameter files,
+    ``-params``) reads ``1e-3`` as the string ``'1e-3'``. Empty for anything else.
+
+    :param value: the value that was refused
+    :param integer: the setting takes an integer (a number of rollouts, steps or states)
+    :return: the hint, starting with a space, or ``""``
+    """
+    if not isinstance(value, str):
+        return ""
+    try:
+        number = float(value)
+    except ValueError:
+        return ""
+    if integer:
+        if not number.is_integer():
+            return ""
+        return f" (YAML reads {value} as a string: write {int(number)})"
+    return f" (YAML reads {value} as a string: write {number!r} or !!float {value})"
+
+
 def _check_range(name: str, value: float, low: float | None, high: float | None) -> None:
     if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number, got {value!r}.")
+        raise ValueError(f"{name} must be a finite number, got {value!r}{yaml_number_hint(value)}.")
     if (low is not None and value < low) or (high is not None and value > high):
         raise ValueError(f"{name} must lie in [{low}, {high}], got {value}.")
 
@@ -39,7 +61,10 @@ def _check_rollouts(name: str, value: int | None, allow_zero: bool = False) -> N
         return
     if not isinstance(value, int) or isinstance(value, bool) or value < (0 if allow_zero else 1):
         lowest = 0 if allow_zero else 1
-        raise ValueError(f"{name} must be an integer >= {lowest} (a number of rollouts), got {value!r}.")
+        raise ValueError(
+            f"{name} must be an integer >= {lowest} (a number of rollouts), got {value!r}"
+            f"{yaml_number_hint(value, integer=True)}."
+        )
 
 
 class RolloutSchedule:
@@ -219,7 +244,7 @@ def make_rollout_schedule(
             "(sb3_aggrevated.schedules); plain functions and lambdas are not restored when a model is loaded."
         )
     if not isinstance(value, (int, float)) or isinstance(value, bool):
-        raise ValueError(f"{what} must be a number or a RolloutSchedule, got {value!r}.")
+        raise ValueError(f"{what} must be a number or a RolloutSchedule, got {value!r}{yaml_number_hint(value)}.")
     _check_range(what, value, low, high)
     if name == "constant":
         return ConstantRolloutSchedule(value, stop=n_rollouts, low=low, high=high)

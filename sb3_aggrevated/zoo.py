@@ -15,7 +15,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from sb3_aggrevated.ppo_expert import PPOExpert
+from sb3_aggrevated.ppo_expert import PPOExpert, unknown_key_hints
 
 __all__ = [
     "ALGO_NAME",
@@ -123,18 +123,14 @@ def check_hyperparams(hyperparams: dict[str, Any], where: str) -> None:
     :param hyperparams: one entry of the YAML (env id -> its keys)
     :param where: where the entry came from, for the message
     """
-    import difflib
     import inspect
 
     known = set(inspect.signature(PPOExpert.__init__).parameters) - {"self", "env", "_init_setup_model"}
     unknown = sorted(set(hyperparams) - known - ZOO_RESERVED_KEYS)
     if unknown:
-        hints = []
-        for key in unknown:
-            close = difflib.get_close_matches(key, sorted(known | ZOO_RESERVED_KEYS), n=1)
-            hints.append(f"'{key}'" + (f" (did you mean '{close[0]}'?)" if close else ""))
+        hints = unknown_key_hints(unknown, known | ZOO_RESERVED_KEYS)
         raise ValueError(
-            f"Unknown hyperparameter(s) for {ALGO_NAME} in {where}: {', '.join(hints)}. Fix or remove them; "
+            f"Unknown hyperparameter(s) for {ALGO_NAME} in {where}: {hints}. Fix or remove them; "
             f"PPOExpert takes: {', '.join(sorted(known))}."
         )
 

@@ -1,4 +1,5 @@
 import io
+import warnings
 
 import gymnasium as gym
 import numpy as np
@@ -742,9 +743,15 @@ def test_aggregated_bc_dataset_saves_and_loads_in_order(tmp_path):
     smaller.load_replay_buffer(empty)
     assert smaller._bc_data is None  # an empty dataset loads as none
 
+    # a model keeping no dataset: rl_zoo3's -i loads the file whenever it is there, so it is ignored, not refused
     none = PPOExpert("TanhMlpPolicy", env, expert=expert, bc_coef=1.0, **TINY)
-    with pytest.raises(ValueError, match="bc_buffer_size=0"):
+    with pytest.warns(UserWarning, match=r"200 pairs\) is not loaded.*bc_buffer_size=0"):
         none.load_replay_buffer(tmp_path / "bc.npz")
+    assert none._bc_data is None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an empty dataset (what such a model saves) loads as none, silently
+        none.save_replay_buffer(tmp_path / "none.npz")
+        none.load_replay_buffer(tmp_path / "none.npz")
     other = make_vec_env("Pendulum-v1", n_envs=1)
     wrong = PPOExpert("TanhMlpPolicy", other, bc_buffer_size=10, **TINY)
     with pytest.raises(ValueError, match="saved for another env"):

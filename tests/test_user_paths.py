@@ -1,0 +1,211 @@
+"""The paths a user takes after training: loading, continuing, evaluating and packaging a run, and what bad input gets."""
+
+import json
+from collections import OrderedDict
+
+import numpy as np
+import pytest
+import yaml
+from gymnasium.wrappers import ClipReward
+from stable_baselines3.common.vec_env import DummyVecEnv
+
+from sb3_aggrevated import PPOExpert
+from sb3_aggrevated.evaluate import find_run, make_eval_env, run_env_kwargs
+from sb3_aggrevated.experts import load_expert
+from sb3_aggrevated.hub import package_agent
+from tests.conftest import CountEnv, LinearVExpert
+from tests.test_hub import _zoo_run
+
+# the SAC expert shipped inside the package: these tests need no RL Zoo download
+EMBEDDED = "embedded/sac-Pendulum-v1"
+TINY = dict(n_steps=64, batch_size=32, n_epochs=1, policy_kwargs=dict(net_arch=[8]), seed=0)
+
+
+def _count_env():
+    return DummyVecEnv([lambda: CountEnv(terminate_at=4)] * 2)
+
+
+# --- hub: the package folder ---------------------------------------------------------------------------------
+
+
+def test_package_refuses_a_folder_it_did_not_write_and_keeps_a_package_until_the_new_one_is_complete(tmp_path, monkeypatch):
+    import sb3_aggrevated.hub as hub
+
+    run = _zoo_run(tmp_path, EMBEDDED)
+    logs = tmp_path / "logs"
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "notes.txt").write_text("mine")
+    with pytest.raises(ValueError, match="not empty and is not a package"):
+        package_agent("Pendulum-v1", logs, notes, n_eval_episodes=1)
+    assert (notes / "notes.txt").read_text() == "mine"
+    for inside in (logs, run, run / "Pendulum-v1" / "package"):  # the run's folders, and a folder inside the run
+        with pytest.raises(ValueError, match="holds or lies inside the run"):
+            package_agent("Pendulum-v1", logs, inside, n_eval_episodes=1)
+    assert (run / "Pendulum-v1.zip").is_file() and (run / "Pendulum-v1" / "config.yml").is_file()
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ValueError, match="is a file"):
+        package_agent("Pendulum-v1", logs, tmp_path / "file", n_eval_episodes=1)
+
+    out = tmp_path / "hub" / "me" / "repo"
+    first = package_agent("Pendulum-v1", logs, out, n_eval_episodes=1)
+    assert json.loads((out / "results.json").read_text()) == first
+    (out / "stale.txt").write_text("from an older package")
+    package_agent("Pendulum-v1", logs, out, n_eval_episodes=1)  # an earlier package is replaced whole
+    assert not (out / "stale.txt").exists() and (out / "results.json").is_file()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("evaluation failed")
+
+    (out / "stale.txt").write_text("from an older package")
+    monkeypatch.setattr(hub, "evaluate_run", broken)
+    with pytest.raises(RuntimeError, match="evaluation failed"):
+        package_agent("Pendulum-v1", logs, out, n_eval_episodes=1)
+    assert (out / "stale.txt").is_file() and json.loads((out / "results.json").read_text()) == first
+    assert sorted(p.name for p in out.parent.iterdir()) == ["repo"]  # no half-written folder left beside it
+
+
+# --- evaluation and packaging play the env the run trained on ------------------------------------------------
+
+
+def _set_env_settings(run, config_kwargs=None, args_kwargs=None, wrapper=None):
+    config_path = run / "Pendulum-v1" / "config.yml"
+    config = yaml.load(config_path.read_text(), Loader=yaml.UnsafeLoader)
+    if config_kwargs is not None:
+        config["env_kwargs"] = config_kwargs
+    if wrapper is not None:
+        config["env_wrapper"] = wrapper
+    config_path.write_text(yaml.dump(config))
+    args = OrderedDict([("algo", "ppo_expert"), ("env", "Pendulum-v1"), ("env_kwargs", args_kwargs)])
+    (run / "Pendulum-v1" / "args.yml").write_text(yaml.dump(args))
+
+
+def test_evaluation_and_package_use_the_runs_env_kwargs_and_wrapper(tmp_path):
+    run = _zoo_run(tmp_path, EMBEDDED)
+    # as rl_zoo3's enjoy reads them: the entry's env_kwargs, replaced by train's --env-kwargs
+    _set_env_settings(run, config_kwargs={"g": 5.0})
+    assert run_env_kwargs(run, "Pendulum-v1") == {"g": 5.0}
+    clip = {"gymnasium.wrappers.ClipReward": {"min_reward": -1.0, "max_reward": 1.0}}  # rl_zoo3's env_wrapper form
+    _set_env_settings(run, config_kwargs={"g": 5.0}, args_kwargs={"g": 20.0, "max_episode_steps": 50}, wrapper=clip)
+    assert run_env_kwargs(run, "Pendulum-v1") == {"g": 20.0, "max_episode_steps": 50}
+    env = make_eval_env(run, "Pendulum-v1")
+    inner = env.venv.envs[0]  # the run's VecNormalize around the vectorised env
+    assert isinstance(inner, ClipReward) and inner.unwrapped.g == 20.0
+    env.reset()
+    steps, done, rewards = 0, False, []
+    while not done:
+        _, reward, dones, _ = env.step(np.zeros((1, 1), dtype=np.float32))
+        steps, done = steps + 1, bool(dones[0])
+        rewards.append(float(reward[0]))
+    assert min(rewards) >= -1.0 and max(rewards) <= 0.0  # the run's wrapper clips Pendulum's rewards
+    assert steps == 50  # max_episode_steps from the run's --env-kwargs, not Pendulum's 200
+    env.close()
+    out = tmp_path / "package"
+    package_agent("Pendulum-v1", tmp_path / "logs", out, n_eval_episodes=1)
+    assert yaml.safe_load((out / "env_kwargs.yml").read_text()) == {"g": 20.0, "max_episode_steps": 50}
+
+
+# --- an expert given as an object ----------------------------------------------------------------------------
+
+
+def test_expert_object_is_named_but_not_reloaded_and_the_cli_reports_the_learner(tmp_path, capsys):
+    import sb3_aggrevated.evaluate as cli
+
+    run = _zoo_run(tmp_path, load_expert(EMBEDDED))
+    model = PPOExpert.load(run / "Pendulum-v1.zip")
+    assert model.expert_id is None and model.expert_name.startswith(EMBEDDED)
+    result = cli.main(["--env", "Pendulum-v1", "-f", str(tmp_path / "logs"), "-n", "1"])
+    printed = capsys.readouterr().out
+    assert np.isfinite(result["learner_mean"]) and "expert_mean" not in result
+    assert "Learner" in printed and "not measured" in printed and "--expert REF" in printed
+    measured = cli.main(["--env", "Pendulum-v1", "-f", str(tmp_path / "logs"), "-n", "1", "--expert", EMBEDDED])
+    assert np.isfinite(measured["expert_mean"])
+    results = package_agent("Pendulum-v1", tmp_path / "logs", tmp_path / "package", n_eval_episodes=1)
+    assert results["expert"]["id"] == model.expert_name and "not measured" in results["expert"]["note"]
+    with_ref = package_agent("Pendulum-v1", tmp_path / "logs", tmp_path / "package", n_eval_episodes=1, expert=EMBEDDED)
+    assert np.isfinite(with_ref["expert"]["mean_reward"])
+
+
+def test_a_recorded_reference_that_cannot_be_loaded_says_to_pass_expert(tmp_path, monkeypatch):
+    import sb3_aggrevated.evaluate as cli
+
+    run = _zoo_run(tmp_path, EMBEDDED)
+    model = PPOExpert.load(run / "Pendulum-v1.zip")
+    model.expert_id = "SAC"  # what models saved before expert_name recorded for an expert object
+    model.save(run / "Pendulum-v1.zip")
+    with pytest.raises(FileNotFoundError, match="learner's return is above.*--expert REF"):
+        cli.main(["--env", "Pendulum-v1", "-f", str(tmp_path / "logs"), "-n", "1"])
+
+
+def test_find_run_names_the_runs_with_a_model(tmp_path):
+    base = tmp_path / "logs" / "ppo_expert"
+    for run, has_model in (("Pendulum-v1_1", True), ("Pendulum-v1_2", False)):
+        (base / run).mkdir(parents=True)
+        if has_model:
+            (base / run / "Pendulum-v1.zip").write_bytes(b"")
+    assert find_run(str(tmp_path / "logs"), "ppo_expert", "Pendulum-v1", 1) == base / "Pendulum-v1_1"
+    with pytest.raises(FileNotFoundError, match=r"Pendulum-v1_2/Pendulum-v1.zip \(the latest run.*Pendulum-v1_1; .*--exp-id"):
+        find_run(str(tmp_path / "logs"), "ppo_expert", "Pendulum-v1")
+
+
+# --- load() ---------------------------------------------------------------------------------------------------
+
+
+def test_load_checks_the_expert_against_the_saved_spaces_without_an_env(tmp_path):
+    env = _count_env()
+    PPOExpert("TanhMlpPolicy", env, expert=LinearVExpert(env.observation_space, env.action_space), **TINY).save(
+        tmp_path / "model"
+    )
+    with pytest.raises(ValueError, match="observation space"):
+        PPOExpert.load(tmp_path / "model", expert=EMBEDDED)  # Pendulum's expert for CountEnv's learner
+
+
+def test_load_refuses_unknown_keywords_with_the_closest_one(tmp_path):
+    env = _count_env()
+    PPOExpert("TanhMlpPolicy", env, bc_coef=1.0, **TINY).save(tmp_path / "model")
+    with pytest.raises(ValueError, match=r"'bc_coeff' \(did you mean 'bc_coef'\?\)"):
+        PPOExpert.load(tmp_path / "model", bc_coeff=0.0)
+    assert PPOExpert.load(tmp_path / "model", bc_coef=0.5).bc_coef == 0.5
+
+
+def test_training_without_the_expert_it_still_needs_is_refused(tmp_path):
+    env = _count_env()
+    expert = LinearVExpert(env.observation_space, env.action_space)
+    model = PPOExpert("TanhMlpPolicy", env, expert=expert, beta=0.5, handover_start=2, handover_rollouts=1, **TINY)
+    model.learn(256)  # two rollouts of 128 steps
+    model.save(tmp_path / "model")
+    forgot = PPOExpert.load(tmp_path / "model", env=env)
+    assert forgot.predict(np.zeros((1, 1), dtype=np.float32))[0].shape == (1, 1)  # predicting needs no expert
+    with pytest.raises(ValueError, match=r"LinearVExpert .* rollout 2 \(.*handover weight 1.*expert=.*beta=0.0, handover=0.0"):
+        forgot.learn(64, reset_num_timesteps=False)
+    assert forgot.num_timesteps == 256  # nothing was trained
+    # as plain PPO, as the message says; and with the expert given back
+    PPOExpert.load(tmp_path / "model", env=env, beta=0.0, handover=0.0, bc_coef=0.0).learn(64, reset_num_timesteps=False)
+    PPOExpert.load(tmp_path / "model", env=env, expert=expert).learn(64, reset_num_timesteps=False)
+    # once every schedule is 0 (after the hand-over, no cloning), the expert is no longer needed
+    done = PPOExpert("TanhMlpPolicy", env, expert=expert, beta=0.0, handover_start=0, handover_rollouts=1, **TINY)
+    done.learn(256)
+    done.save(tmp_path / "done")
+    PPOExpert.load(tmp_path / "done", env=env).learn(64, reset_num_timesteps=False)
+
+
+# --- numbers that YAML read as strings --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "setting, hint",
+    [
+        (dict(beta="5e-1"), "write 0.5 or !!float 5e-1"),
+        (dict(bc_coef="1e-3"), "write 0.001 or !!float 1e-3"),
+        (dict(handover_lr_factor="5e-1"), "write 0.5 or !!float 5e-1"),
+        (dict(bc_anchor_coef="3e0", bc_anchor_from=1), "write 3.0 or !!float 3e0"),
+        (dict(bc_steps="1e2"), "write 100\\)"),
+        (dict(bc_buffer_size="2e5"), "write 200000\\)"),
+        (dict(beta_rollouts="2e1"), "write 20\\)"),
+        (dict(handover_start="1e1"), "write 10\\)"),
+    ],
+)
+def test_numbers_read_as_strings_get_the_yaml_fix(setting, hint):
+    env = _count_env()
+    with pytest.raises(ValueError, match=f"YAML reads .* as a string: {hint}"):
+        PPOExpert("TanhMlpPolicy", env, **setting, **TINY)
