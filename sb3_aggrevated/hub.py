@@ -10,7 +10,8 @@ The expert itself is never uploaded. :func:`push_to_hub` uploads the folder (``H
 
 Command line::
 
-    python -m sb3_aggrevated.hub --env Pendulum-v1 -f logs -orga ORG [--repo-name NAME] [--out DIR] [--expert REF] [--local-only]
+    python -m sb3_aggrevated.hub --env Pendulum-v1 -f logs -orga ORG [--repo-name NAME] [--out DIR] [--expert REF]
+        [--local-only]
 """
 
 from __future__ import annotations
@@ -119,6 +120,9 @@ def model_card(env_id: str, organization: str, repo_name: str, results: dict[str
         if "mean_reward" in expert
         else "not measured"
     )
+    # rl_zoo3's -i restarts SB3's step count; PPOExpert's rollout counter (its schedules' index) goes on
+    rollouts = results.get("n_rollouts")
+    rollouts_text = f" ({rollouts} rollouts in all, counting runs continued with `-i`)" if rollouts is not None else ""
     # rl_zoo3's load_from_hub fetches ORG/ALGO-ENV unless told the repository's name
     name_option = "" if repo_name == f"{ALGO_NAME}-{env_id}" else f" -name {repo_name}"
     text = f"""---
@@ -135,7 +139,8 @@ advantages), then handed over to ordinary PPO.
 | this agent | {results["mean_reward"]:.2f} +/- {results["std_reward"]:.2f} |
 | expert `{expert.get("id", "unknown")}` | {expert_line} |
 
-- Algorithm: `PPOExpert` (`--algo {ALGO_NAME}`), {results.get("n_timesteps", "unknown")} env steps.
+- Algorithm: `PPOExpert` (`--algo {ALGO_NAME}`), {results.get("n_timesteps", "unknown")} env steps in its last training
+  call{rollouts_text}.
 - Expert it learned from: `{expert.get("id", "unknown")}` (not included in this repository).
 - Expert settings (schedules count rollouts of n_steps x n_envs steps):
 
@@ -304,6 +309,7 @@ def _write_package(
         "n_eval_episodes": n_eval_episodes,
         "eval_seed": seed,
         "n_timesteps": int(model.num_timesteps),
+        "n_rollouts": int(model._n_rollouts),
     }
     if reference is not None:
         results["expert"] = {

@@ -118,7 +118,7 @@ def test_package_agent_files_card_and_load_back(experts, tmp_path):
         "README.md",
     } <= names
     saved = json.loads((out / "results.json").read_text())
-    assert saved == results and saved["expert"]["id"] == str(expert)
+    assert saved == results and saved["expert"]["id"] == str(expert) and saved["n_rollouts"] == 2
     assert saved["expert"]["mean_reward"] > saved["mean_reward"]  # a 256-step learner is far from the SAC expert
     card = (out / "README.md").read_text()
     for field in (
@@ -130,7 +130,8 @@ def test_package_agent_files_card_and_load_back(experts, tmp_path):
         "'beta': 0.3",
         "'bc_coef': 0.5",
         "mean_reward",
-        "rl_zoo3.load_from_hub --algo ppo_expert",
+        "rl_zoo3.load_from_hub --algo ppo_expert --env Pendulum-v1 -orga me -f logs/",
+        "256 env steps in its last training\n  call (2 rollouts in all",
     ):
         assert field in card, field
     # the expert is not inside: the zip is the size of a PPO model of this size

@@ -209,3 +209,13 @@ def test_numbers_read_as_strings_get_the_yaml_fix(setting, hint):
     env = _count_env()
     with pytest.raises(ValueError, match=f"YAML reads .* as a string: {hint}"):
         PPOExpert("TanhMlpPolicy", env, **setting, **TINY)
+
+
+def test_model_card_usage_names_a_custom_repository():
+    from sb3_aggrevated.hub import model_card
+
+    results = {"mean_reward": 1.0, "std_reward": 0.0, "n_eval_episodes": 1, "n_timesteps": 10, "n_rollouts": 3}
+    default = model_card("Pendulum-v1", "me", "ppo_expert-Pendulum-v1", results, {})
+    custom = model_card("Pendulum-v1", "me", "my-walker", results, {})
+    assert "-orga me -f logs/" in default and "-name" not in default
+    assert "--env Pendulum-v1 -orga me -name my-walker -f logs/" in custom
