@@ -660,13 +660,13 @@ def download_expert_from_hub(repo_id: str) -> Path:
 
 def resolve_expert_source(reference: str | os.PathLike) -> tuple[Path, str | None]:
     """
-    Find an expert given by reference, in this order:
+    Find an expert given by reference. ``embedded/NAME`` is always an expert shipped with this package (never
+    shadowed by a folder of that name); any other reference is looked up in this order:
 
     1. the folder named by ``$SB3_AGGREVATED_EXPERTS`` (RL Zoo layout: a Hub id ``sb3/ALGO-ENV`` maps to
        ``ALGO/ENV_N`` there, the latest N; other references are taken relative to it),
     2. a path (a model zip or a folder),
-    3. ``embedded/NAME``: an expert shipped with this package,
-    4. a Hugging Face Hub id (``ORG/ALGO-ENV``), downloaded once and cached.
+    3. a Hugging Face Hub id (``ORG/ALGO-ENV``), downloaded once and cached.
 
     :param reference: the reference
     :return: (local path, algo name where the reference tells it)
@@ -674,6 +674,16 @@ def resolve_expert_source(reference: str | os.PathLike) -> tuple[Path, str | Non
     ref = str(reference)
     hub = _HUB_ID.match(ref)
     algo_hint = hub.group("algo") if hub and hub.group("algo") in EXPERT_ALGOS else None
+    if ref.startswith(EMBEDDED_PREFIX):
+        # the shipped expert, whatever $SB3_AGGREVATED_EXPERTS holds (the "embedded/sac-ENV" form also reads as a Hub id)
+        embedded = embedded_experts_dir() / ref[len(EMBEDDED_PREFIX) :]
+        if embedded.exists():
+            return embedded, algo_hint
+        names = sorted(p.name for p in embedded_experts_dir().glob("*")) if embedded_experts_dir().is_dir() else []
+        raise FileNotFoundError(
+            f"No embedded expert {ref!r}: the package ships {', '.join(EMBEDDED_PREFIX + n for n in names) or 'none'}. "
+            "Use one of them, or give a path or a Hub id."
+        )
     looked = []
     folder = os.environ.get(EXPERTS_ENV_VAR)
     if folder:
@@ -691,13 +701,7 @@ def resolve_expert_source(reference: str | os.PathLike) -> tuple[Path, str | Non
     if path.exists():
         return path, algo_hint
     looked.append(f"the path {path.absolute()}")
-    if ref.startswith(EMBEDDED_PREFIX):
-        embedded = embedded_experts_dir() / ref[len(EMBEDDED_PREFIX) :]
-        if embedded.exists():
-            return embedded, algo_hint
-        names = sorted(p.name for p in embedded_experts_dir().glob("*")) if embedded_experts_dir().is_dir() else []
-        looked.append(f"the embedded experts (available: {', '.join(names) or 'none'})")
-    elif hub:
+    if hub:
         try:
             return download_expert_from_hub(ref), algo_hint
         except FileNotFoundError as err:

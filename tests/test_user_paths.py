@@ -219,3 +219,15 @@ def test_model_card_usage_names_a_custom_repository():
     custom = model_card("Pendulum-v1", "me", "my-walker", results, {})
     assert "-orga me -f logs/" in default and "-name" not in default
     assert "--env Pendulum-v1 -orga me -name my-walker -f logs/" in custom
+
+
+def test_embedded_expert_is_the_shipped_one_whatever_the_experts_folder_holds(tmp_path, monkeypatch):
+    from sb3_aggrevated.experts import embedded_experts_dir, resolve_expert_source
+
+    (tmp_path / "zoo" / "sac" / "Pendulum-v1_1").mkdir(parents=True)  # an RL Zoo agent of the same algo and env
+    monkeypatch.setenv("SB3_AGGREVATED_EXPERTS", str(tmp_path / "zoo"))
+    path, algo = resolve_expert_source(EMBEDDED)
+    assert path == embedded_experts_dir() / "sac-Pendulum-v1" and algo == "sac"
+    assert resolve_expert_source("sb3/sac-Pendulum-v1")[0] == tmp_path / "zoo" / "sac" / "Pendulum-v1_1"
+    with pytest.raises(FileNotFoundError, match="No embedded expert 'embedded/sac-Nothing-v0'.*embedded/sac-Pendulum-v1"):
+        resolve_expert_source("embedded/sac-Nothing-v0")
