@@ -52,16 +52,43 @@ EVAL_SEED_BASE = 100_000  # evaluation seeds of the reported runs; tune with --e
 
 
 def load_entry(conf: str | None, env_id: str, overrides: list[str]) -> dict[str, Any]:
+    """
+    The env's entry of the hyperparameter YAML with ``--params`` on top. A key neither PPOExpert nor the benchmark
+    takes, or an item that is not ``key=value``, is a ``ValueError`` (with the closest key), before anything runs.
+    """
+    from sb3_aggrevated.ppo_expert import unknown_key_hints
     from sb3_aggrevated.zoo import hyperparams_path
 
     entries = yaml.safe_load(Path(conf or hyperparams_path()).read_text())
     if env_id not in entries:
         raise SystemExit(f"No entry for {env_id} in {conf or hyperparams_path()}")
-    return {**entries[env_id], **load_entry_overrides(overrides)}
+    entry = {**entries[env_id], **load_entry_overrides(overrides)}
+    known = set(_constructor_keys()) | set(ZOO_KEYS)
+    unknown = sorted(set(entry) - known)
+    if unknown:
+        raise ValueError(
+            f"Unknown hyperparameter(s) in the {env_id} entry of {conf or hyperparams_path()} or --params: "
+            f"{unknown_key_hints(unknown, known)}."
+        )
+    return entry
+
+
+def _constructor_keys() -> list[str]:
+    import inspect
+
+    from sb3_aggrevated import PPOExpert
+
+    return [key for key in inspect.signature(PPOExpert.__init__).parameters if key not in ("self", "env", "_init_setup_model")]
 
 
 def load_entry_overrides(params: list[str]) -> dict[str, Any]:
     """``--params key=value`` items as a dict (YAML values)."""
+    bad = [item for item in params if "=" not in item or item.startswith("=")]
+    if bad:
+        raise ValueError(
+            f"--params / --variants items must be key=value (YAML values), got {', '.join(repr(b) for b in bad)} "
+            "(rl_zoo3's -params writes key:value; here it is key=value)."
+        )
     return {key: yaml.safe_load(value) for key, value in (item.split("=", 1) for item in params)}
 
 
@@ -521,7 +548,15 @@ def main() -> None:
         )
     if args.init_from and args.resume_from:
         parser.error("--init-from and --resume-from exclude each other: start afresh from weights, or continue a run.")
-    entry = load_entry(args.conf, args.env, args.params)
+    for option, value, lowest in (
+        ("--eval-freq", args.eval_freq, 1),
+        ("--eval-episodes", args.eval_episodes, 1),
+        ("--final-eval-episodes", args.final_eval_episodes, 0),
+        ("--n-jobs", args.n_jobs, 1),
+        ("--n-timesteps", args.n_timesteps, 1),
+    ):
+        if value < lowest:
+            parser.error(f"{option} must be >= {lowest}, got {value}.")
     start_option, template = ("--init-from", args.init_from) if args.init_from else ("--resume-from", args.resume_from)
     if args.resume_from and not args.report_only:
         for algo in args.algos:
@@ -529,6 +564,10 @@ def main() -> None:
                 resume_overrides(algo, args.params)
             except ValueError as error:
                 parser.error(str(error))
+    try:
+        entry = load_entry(args.conf, args.env, args.params)
+    except ValueError as error:
+        parser.error(str(error))
     if template and not args.report_only:  # refused before anything is written or trained
         for seed in args.seeds:
             zip_path, stats_path = init_paths(template, seed)

@@ -104,12 +104,18 @@ def main() -> None:
     parser.add_argument("--out", default=None, help="markdown file for the table (default: print only)")
     args = parser.parse_args()
 
-    entry = load_entry(args.conf, args.env, args.params)
+    if args.repeats < 1 or args.n_timesteps < 1:
+        parser.error(f"--repeats and --n-timesteps must be >= 1, got {args.repeats} and {args.n_timesteps}.")
+    try:
+        entry = load_entry(args.conf, args.env, args.params)
+        variants = [(variant, load_entry(args.conf, args.env, args.params + variant.split())) for variant in args.variants]
+    except ValueError as error:
+        parser.error(str(error))
     if args.init_from and not (zip_path := init_paths(args.init_from, args.seed)[0]).is_file():
         parser.error(f"--init-from: no saved model {zip_path} for seed {args.seed}.")
     runs = [("ppo", "PPO", entry), ("ppo_expert", "PPOExpert (the entry)", entry)]
-    for variant in args.variants:
-        runs.append(("ppo_expert", f"PPOExpert, {variant}", load_entry(args.conf, args.env, args.params + variant.split())))
+    for variant, conf in variants:
+        runs.append(("ppo_expert", f"PPOExpert, {variant}", conf))
     for algo, _, conf in runs[:2]:  # untimed warm-up (one rollout each): lazy imports and first allocations
         run(algo, args.env, conf, 1, args.seed, args.init_from)
     fps: dict[str, list[float]] = {label: [] for _, label, _ in runs}

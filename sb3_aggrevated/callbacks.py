@@ -13,6 +13,7 @@ Usable from Python and from rl_zoo3 YAML, e.g.::
 
 from __future__ import annotations
 
+import copy
 import io
 import os
 import tempfile
@@ -34,6 +35,7 @@ __all__ = [
     "evaluate_expert",
     "atomic_write",
     "latest_checkpoint",
+    "checkpoint_replay_buffer",
 ]
 
 
@@ -61,14 +63,17 @@ def atomic_write(path: str | os.PathLike, data: bytes) -> None:
 
 def latest_checkpoint(save_path: str | os.PathLike, name_prefix: str = "rl_model") -> tuple[str, str | None] | None:
     """
-    The newest complete checkpoint written by :class:`AtomicCheckpointCallback` (or SB3's callback).
+    The newest complete checkpoint written by :class:`AtomicCheckpointCallback` (or SB3's callback). Its cloning
+    dataset, where one was saved, is :func:`checkpoint_replay_buffer` of the zip.
 
-    :param save_path: the callback's folder
+    :param save_path: the callback's folder (one that does not exist yet holds none)
     :param name_prefix: the callback's prefix
     :return: (model zip, VecNormalize pkl or None), or None where there is none
     """
     import re
 
+    if not os.path.isdir(save_path):
+        return None
     pattern = re.compile(rf"^{re.escape(name_prefix)}_(\d+)_steps\.zip$")
     steps = sorted((int(m.group(1)) for f in os.listdir(save_path) if (m := pattern.match(f))), reverse=True)
     if not steps:
@@ -78,19 +83,40 @@ def latest_checkpoint(save_path: str | os.PathLike, name_prefix: str = "rl_model
     return os.path.join(save_path, f"{name_prefix}_{step}_steps.zip"), vec if os.path.isfile(vec) else None
 
 
+def checkpoint_replay_buffer(zip_path: str | os.PathLike) -> str | None:
+    """
+    The cloning dataset saved with a checkpoint (``save_replay_buffer=True``; SB3's file name), for
+    ``model.load_replay_buffer``; None where the checkpoint has none.
+
+    :param zip_path: the checkpoint's model zip (``PREFIX_STEPS_steps.zip``)
+    :return: the dataset's path, or None
+    """
+    import re
+
+    folder, name = os.path.split(os.fspath(zip_path))
+    match = re.match(r"^(.*)_(\d+)_steps\.zip$", name)
+    if match is None:
+        return None
+    path = os.path.join(folder, f"{match.group(1)}_replay_buffer_{match.group(2)}_steps.pkl")
+    return path if os.path.isfile(path) else None
+
+
 class AtomicCheckpointCallback(CheckpointCallback):
     """
     ``CheckpointCallback`` whose model and VecNormalize files are written atomically (a crash mid-write
     never leaves a corrupt checkpoint), between rollouts (a checkpoint holds only trained-on steps), once
-    at least ``save_freq`` calls have passed since the last one, and at the end of training. The
-    statistics are written before the model, so a checkpoint whose model exists is complete;
-    :func:`latest_checkpoint` finds the newest one. Same arguments as ``CheckpointCallback``; usable
-    from rl_zoo3 YAML (``callback:``).
+    at least ``save_freq`` calls have passed since the last one, and at the end of training (not where a
+    callback stopped training inside a rollout: that rollout's steps were never trained on). With
+    ``save_replay_buffer=True``, PPOExpert's aggregated cloning dataset is written too (SB3's file name;
+    :func:`checkpoint_replay_buffer` finds it). The statistics and the dataset are written before the model,
+    so a checkpoint whose model exists is complete; :func:`latest_checkpoint` finds the newest one. Same
+    arguments as ``CheckpointCallback``; usable from rl_zoo3 YAML (``callback:``).
     """
 
     def _init_callback(self) -> None:
         super()._init_callback()
         self._last_saved_calls = self.n_calls
+        self._in_rollout = False
 
     def _on_step(self) -> bool:
         return True
@@ -101,8 +127,16 @@ class AtomicCheckpointCallback(CheckpointCallback):
         # data is lost).
         if self.n_calls - self._last_saved_calls >= self.save_freq:
             self._save()
+        self._in_rollout = True
+
+    def _on_rollout_end(self) -> None:
+        self._in_rollout = False
 
     def _on_training_end(self) -> None:
+        if self._in_rollout:
+            if self.verbose >= 1:
+                print(f"No final checkpoint: training stopped inside a rollout ({self.num_timesteps} steps counted).")
+            return
         if self.n_calls > self._last_saved_calls:
             self._save()
 
@@ -115,6 +149,10 @@ class AtomicCheckpointCallback(CheckpointCallback):
             import pickle
 
             atomic_write(self._checkpoint_path("vecnormalize_", extension="pkl"), pickle.dumps(vec_normalize))
+        if self.save_replay_buffer and getattr(self.model, "bc_buffer_size", 0) > 0:
+            dataset = io.BytesIO()
+            self.model.save_replay_buffer(dataset)  # type: ignore[attr-defined]
+            atomic_write(self._checkpoint_path("replay_buffer_", extension="pkl"), dataset.getvalue())
         atomic_write(self._checkpoint_path(extension="zip"), buffer.getvalue())
         if self.verbose >= 2:
             print(f"Saved checkpoint at {self.num_timesteps} steps to {self.save_path}")
@@ -123,10 +161,12 @@ class AtomicCheckpointCallback(CheckpointCallback):
 class _RawObsPredictor:
     """Lets ``evaluate_policy`` drive an expert: it acts on the env's raw observations."""
 
-    def __init__(self, expert: Expert, env: VecEnv, act: str = "expert"):
+    def __init__(self, expert: Expert, env: VecEnv, act: str = "expert", seed: int | None = None):
         self.expert = expert
         self.vec_normalize = unwrap_vec_normalize(env)
-        self.action_space = env.action_space
+        # a copy seeded for the random baseline: the same actions for the same seed, the env's own space untouched
+        self.action_space = copy.deepcopy(env.action_space)
+        self.action_space.seed(seed)
         self.act = act
 
     def predict(self, observation, state=None, episode_start=None, deterministic=True):
@@ -151,7 +191,7 @@ def evaluate_expert(
     """
     if seed is not None:
         env.seed(seed)
-    predictor = _RawObsPredictor(expert, env, "random" if random_policy else "expert")
+    predictor = _RawObsPredictor(expert, env, "random" if random_policy else "expert", seed=seed)
     mean, std = evaluate_policy(predictor, env, n_eval_episodes=n_eval_episodes, deterministic=True)  # type: ignore[arg-type]
     return float(mean), float(std)  # type: ignore[arg-type]  # (float, float) without return_episode_rewards
 

@@ -166,6 +166,33 @@ def test_compare_rejects_an_eval_from_outside_the_budget(tmp_path):
         assert not (tmp_path / "out").exists()  # refused before anything is written or trained
 
 
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--eval-freq", "-1"], "--eval-freq must be >= 1"),  # rl_zoo3's "no evaluation" would loop forever here
+        (["--eval-freq", "1024", "--n-jobs", "0"], "--n-jobs must be >= 1"),
+        (["--eval-freq", "1024", "--params", "bc_coef:1.0"], "must be key=value"),
+        (["--eval-freq", "1024", "--params", "bc_cof=1.0"], "'bc_cof' (did you mean 'bc_coef'?)"),
+    ],
+)
+def test_compare_refuses_bad_options_before_the_expert_is_evaluated(tmp_path, extra, message):
+    proc = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "compare.py"), "--env", "Pendulum-v1", "--n-timesteps", "2048", *extra,
+         "--out", str(tmp_path / "out")],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 2 and message in proc.stderr, proc.stderr[-2000:]
+    assert not (tmp_path / "out").exists()
+
+
+def test_fps_refuses_a_variant_that_is_not_key_value(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "fps.py"), "--env", "Pendulum-v1", "--n-timesteps", "64", "--variants", "bc_steps0"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 2 and "must be key=value" in proc.stderr, proc.stderr[-2000:]
+
+
 @pytest.mark.parametrize("params", [[], ["--params", "normalize=true"]])
 def test_compare_init_from_starts_where_a_saved_run_ended(tmp_path, params):
     # a PPOExpert run saved with --save-models, continued as plain PPO (the phase after the cloning anchor is gone);

@@ -231,3 +231,47 @@ def test_embedded_expert_is_the_shipped_one_whatever_the_experts_folder_holds(tm
     assert resolve_expert_source("sb3/sac-Pendulum-v1")[0] == tmp_path / "zoo" / "sac" / "Pendulum-v1_1"
     with pytest.raises(FileNotFoundError, match="No embedded expert 'embedded/sac-Nothing-v0'.*embedded/sac-Pendulum-v1"):
         resolve_expert_source("embedded/sac-Nothing-v0")
+
+
+# --- checkpoints and the expert score -------------------------------------------------------------------------
+
+
+def test_checkpoints_keep_the_cloning_dataset_and_no_untrained_steps(tmp_path):
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    from sb3_aggrevated.callbacks import AtomicCheckpointCallback, checkpoint_replay_buffer, latest_checkpoint
+
+    assert latest_checkpoint(tmp_path / "not-yet") is None  # a first run: nothing to resume from
+    env = _count_env()
+    expert = LinearVExpert(env.observation_space, env.action_space, action=0.8)
+    model = PPOExpert("TanhMlpPolicy", env, expert=expert, bc_coef=1.0, bc_buffer_size=1000, **TINY)
+    saver = AtomicCheckpointCallback(save_freq=64, save_path=str(tmp_path / "ck"), save_replay_buffer=True)
+    model.learn(384, callback=saver)
+    zip_path, _ = latest_checkpoint(tmp_path / "ck")
+    assert zip_path.endswith("rl_model_384_steps.zip")
+    resumed = PPOExpert.load(zip_path, env=env, expert=expert)
+    resumed.load_replay_buffer(checkpoint_replay_buffer(zip_path))
+    assert resumed._bc_data["size"] == 384
+    np.testing.assert_array_equal(resumed._bc_data["obs"][:384], model._bc_data["obs"][:384])
+
+    class StopMidRollout(BaseCallback):
+        def _on_step(self) -> bool:
+            return self.num_timesteps < 200  # stops inside the second rollout of 128 steps
+
+    plain = PPOExpert("TanhMlpPolicy", env, **TINY)
+    saver = AtomicCheckpointCallback(save_freq=1, save_path=str(tmp_path / "stopped"))
+    plain.learn(1024, callback=[StopMidRollout(), saver])
+    assert plain.num_timesteps == 200
+    assert latest_checkpoint(tmp_path / "stopped")[0].endswith("rl_model_128_steps.zip")  # none at 200: 72 untrained
+    assert checkpoint_replay_buffer(latest_checkpoint(tmp_path / "stopped")[0]) is None
+
+
+def test_the_random_baseline_of_the_expert_score_repeats():
+    from sb3_aggrevated.callbacks import evaluate_expert
+
+    readings = []
+    for _ in range(2):
+        env = _count_env()
+        expert = LinearVExpert(env.observation_space, env.action_space)
+        readings.append(evaluate_expert(expert, env, n_eval_episodes=4, seed=3, random_policy=True))
+    assert readings[0] == readings[1]
