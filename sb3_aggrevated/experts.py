@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import numbers
 import os
 import random
 import re
@@ -419,10 +420,14 @@ def check_expert(expert: Any) -> None:
         raise ValueError(f"{expert!r} is not an Expert: it lacks {', '.join(missing)}. Subclass sb3_aggrevated.Expert.")
     if expert.kind not in ("q", "v"):
         raise ValueError(f"Expert {expert!r} has kind {expert.kind!r}; it must be 'q' (gives q_value) or 'v' (gives value).")
-    if expert.kind == "q" and not callable(getattr(expert, "q_value", None)):
-        raise ValueError(f"Expert {expert!r} says kind 'q' but has no q_value(obs, actions).")
-    if not 0.0 < float(expert.gamma) <= 1.0:
-        raise ValueError(f"Expert {expert!r} has gamma {expert.gamma}; it must lie in (0, 1].")
+    q_value = getattr(type(expert), "q_value", None)
+    if expert.kind == "q" and (not callable(getattr(expert, "q_value", None)) or q_value is Expert.q_value):
+        raise ValueError(
+            f"Expert {expert!r} says kind 'q' but has no q_value(obs, actions) of its own: implement it, or set kind 'v'."
+        )
+    gamma = expert.gamma
+    if not isinstance(gamma, numbers.Real) or isinstance(gamma, bool) or not 0.0 < float(gamma) <= 1.0:
+        raise ValueError(f"Expert {expert!r} has gamma {gamma!r}; it must be a number in (0, 1].")
 
 
 @contextlib.contextmanager

@@ -275,3 +275,18 @@ def test_the_random_baseline_of_the_expert_score_repeats():
         expert = LinearVExpert(env.observation_space, env.action_space)
         readings.append(evaluate_expert(expert, env, n_eval_episodes=4, seed=3, random_policy=True))
     assert readings[0] == readings[1]
+
+
+def test_a_custom_expert_must_give_what_its_kind_says():
+    from sb3_aggrevated.experts import check_expert
+
+    env = _count_env()
+
+    class NoQ(LinearVExpert):
+        kind = "q"  # but q_value is the base class's, which raises
+
+    with pytest.raises(ValueError, match="kind 'q' but has no q_value"):
+        check_expert(NoQ(env.observation_space, env.action_space))
+    with pytest.raises(ValueError, match="gamma '0.99'; it must be a number"):
+        check_expert(LinearVExpert(env.observation_space, env.action_space, gamma="0.99"))
+    check_expert(LinearVExpert(env.observation_space, env.action_space, gamma=np.float32(0.99)))
