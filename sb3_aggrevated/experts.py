@@ -251,8 +251,20 @@ class SB3Expert(Expert):
     def __repr__(self) -> str:
         return f"SB3Expert({self.name}, kind={self.kind!r}, gamma={self.gamma}, value_scale={self.value_scale:.4g})"
 
-    def _obs_batches(self, obs: np.ndarray, *others: np.ndarray) -> Iterator[list[th.Tensor]]:
+    def _batch(self, obs: Any) -> np.ndarray:
+        """``obs`` as an array, refusing a single observation (the interface is batched)."""
         obs = np.asarray(obs)
+        shape = tuple(self.observation_space.shape or ())
+        if obs.shape[1:] != shape:
+            hint = ": pass obs[None] for one" if obs.shape == shape else ""
+            raise ValueError(
+                f"Expert {self.name} takes a batch of observations of shape (n, {', '.join(map(str, shape))}), got an "
+                f"array of shape {obs.shape}{hint}."
+            )
+        return obs
+
+    def _obs_batches(self, obs: np.ndarray, *others: np.ndarray) -> Iterator[list[th.Tensor]]:
+        obs = self._batch(obs)
         if self.obs_normalizer is not None:
             obs = self.obs_normalizer(obs)
         device = self.policy.device
@@ -265,7 +277,7 @@ class SB3Expert(Expert):
     def predict(self, obs: np.ndarray, deterministic: bool = True) -> np.ndarray:
         # A lean path (no per-call mode switch or space checks of BasePolicy.predict): it runs at every
         # roll-in step. Same result as ``policy.predict``.
-        obs = np.asarray(obs)
+        obs = self._batch(obs)
         if self.obs_normalizer is not None:
             obs = self.obs_normalizer(obs)
         obs_t = th.as_tensor(obs, dtype=th.float32, device=self.policy.device)

@@ -290,3 +290,12 @@ def test_a_custom_expert_must_give_what_its_kind_says():
     with pytest.raises(ValueError, match="gamma '0.99'; it must be a number"):
         check_expert(LinearVExpert(env.observation_space, env.action_space, gamma="0.99"))
     check_expert(LinearVExpert(env.observation_space, env.action_space, gamma=np.float32(0.99)))
+
+
+def test_an_sb3_expert_refuses_a_single_observation_with_the_fix():
+    expert = load_expert(EMBEDDED)
+    one = np.zeros(3, dtype=np.float32)
+    for method in (expert.predict, expert.value):
+        with pytest.raises(ValueError, match=r"batch of observations of shape \(n, 3\).*\(3,\): pass obs\[None\]"):
+            method(one)
+    assert expert.predict(one[None]).shape == (1, 1) and expert.value(one[None]).shape == (1,)
