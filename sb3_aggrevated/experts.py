@@ -511,6 +511,22 @@ def _infer_algo(metadata: dict[str, Any], path: Path) -> str:
     return algo
 
 
+#: algorithms whose models share one policy module (the module tells the family, not the member)
+_ALGO_FAMILY = {"a2c": "ppo", "trpo": "ppo", "ddpg": "td3"}
+
+
+def _check_algo_matches(algo: str, metadata: dict[str, Any], path: Path) -> None:
+    """Refuse an ``algo`` (given, or read from an RL Zoo folder's name) that the file's policy class contradicts."""
+    module = metadata.get("policy_class", {}).get("__module__", "")
+    saved_by = _POLICY_MODULE_TO_ALGO.get(module)
+    if saved_by is not None and _ALGO_FAMILY.get(algo, algo) != saved_by:
+        raise ValueError(
+            f"{path} was saved by {_infer_algo(metadata, path).upper()} (policy module {module!r}), not by {algo.upper()}: "
+            f"pass algo={_infer_algo(metadata, path)!r}, or leave algo out to read it from the file (an RL Zoo folder "
+            "gives it by its name, ALGO/ENV_N: check that the model sits under the right algorithm's folder)."
+        )
+
+
 def _safe_custom_objects(
     metadata: dict[str, Any], path: Path, observation_space: spaces.Space | None, action_space: spaces.Space | None
 ) -> dict[str, Any]:
@@ -564,6 +580,8 @@ def load_sb3_model(
     if not path.is_file():
         raise FileNotFoundError(f"No expert model at {path}. {_HOW_TO_GET}")
     metadata = _read_zip_metadata(path)
+    if algo is not None:
+        _check_algo_matches(algo, metadata, path)
     algo = algo or _infer_algo(metadata, path)
     algo_cls = _algo_class(algo)
     kwargs: dict[str, Any] = {"seed": None}

@@ -299,3 +299,12 @@ def test_an_sb3_expert_refuses_a_single_observation_with_the_fix():
         with pytest.raises(ValueError, match=r"batch of observations of shape \(n, 3\).*\(3,\): pass obs\[None\]"):
             method(one)
     assert expert.predict(one[None]).shape == (1, 1) and expert.value(one[None]).shape == (1,)
+
+
+def test_an_expert_algo_the_file_contradicts_is_refused():
+    from sb3_aggrevated.experts import embedded_experts_dir, load_sb3_model
+
+    zip_path = next((embedded_experts_dir() / "sac-Pendulum-v1").rglob("*.zip"))
+    with pytest.raises(ValueError, match="saved by SAC .*not by PPO: pass algo='sac'"):
+        load_sb3_model(zip_path, "ppo")
+    assert type(load_sb3_model(zip_path, "sac")).__name__ == "SAC"
