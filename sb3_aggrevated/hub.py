@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import tempfile
 import zipfile
@@ -228,6 +229,9 @@ def package_agent(
     # written beside it and moved into place at the end: a failure leaves a previous package as it was
     final.parent.mkdir(parents=True, exist_ok=True)
     out = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    out.chmod(0o777 & ~umask)  # mkdtemp's folder is private (0700); the package gets an ordinary folder's mode
     try:
         results = _write_package(run, env_id, out, organization, repo_name, n_eval_episodes, seed, video_length, expert)
     except BaseException:

@@ -49,6 +49,7 @@ def test_package_refuses_a_folder_it_did_not_write_and_keeps_a_package_until_the
 
     out = tmp_path / "hub" / "me" / "repo"
     first = package_agent("Pendulum-v1", logs, out, n_eval_episodes=1)
+    assert out.stat().st_mode & 0o777 == notes.stat().st_mode & 0o777  # the mode of a folder made the ordinary way
     assert json.loads((out / "results.json").read_text()) == first
     (out / "stale.txt").write_text("from an older package")
     package_agent("Pendulum-v1", logs, out, n_eval_episodes=1)  # an earlier package is replaced whole
