@@ -56,14 +56,15 @@ def load_entry(conf: str | None, env_id: str, overrides: list[str]) -> dict[str,
     The env's entry of the hyperparameter YAML with ``--params`` on top. A key neither PPOExpert nor the benchmark
     takes, or an item that is not ``key=value``, is a ``ValueError`` (with the closest key), before anything runs.
     """
-    from sb3_aggrevated.ppo_expert import unknown_key_hints
+    from sb3_aggrevated import PPOExpert
+    from sb3_aggrevated.ppo_expert import constructor_keywords, unknown_key_hints
     from sb3_aggrevated.zoo import hyperparams_path
 
     entries = yaml.safe_load(Path(conf or hyperparams_path()).read_text())
     if env_id not in entries:
         raise SystemExit(f"No entry for {env_id} in {conf or hyperparams_path()}")
     entry = {**entries[env_id], **load_entry_overrides(overrides)}
-    known = set(_constructor_keys()) | set(ZOO_KEYS)
+    known = constructor_keywords(PPOExpert) | set(ZOO_KEYS)
     unknown = sorted(set(entry) - known)
     if unknown:
         raise ValueError(
@@ -71,14 +72,6 @@ def load_entry(conf: str | None, env_id: str, overrides: list[str]) -> dict[str,
             f"{unknown_key_hints(unknown, known)}."
         )
     return entry
-
-
-def _constructor_keys() -> list[str]:
-    import inspect
-
-    from sb3_aggrevated import PPOExpert
-
-    return [key for key in inspect.signature(PPOExpert.__init__).parameters if key not in ("self", "env", "_init_setup_model")]
 
 
 def load_entry_overrides(params: list[str]) -> dict[str, Any]:
@@ -227,13 +220,12 @@ RESUME_FIXED_KEYS = (*(key for key in ZOO_KEYS if key != "env_wrapper"), "policy
 def resume_overrides(algo: str, params: list[str]) -> dict[str, Any]:
     """The ``--params`` of a ``--resume-from`` run, as keyword arguments of ``load()`` (set on top of the saved
     hyperparameters). Raises ``ValueError`` on a key the algorithm does not take or a resumed run cannot change."""
-    import inspect
-
     from stable_baselines3 import PPO
 
     from sb3_aggrevated import PPOExpert
+    from sb3_aggrevated.ppo_expert import constructor_keywords
 
-    known = set(inspect.signature((PPOExpert if algo == "ppo_expert" else PPO).__init__).parameters) - {"self", "env"}
+    known = constructor_keywords(PPOExpert if algo == "ppo_expert" else PPO)
     overrides = load_entry_overrides(params)
     overrides.pop("env_wrapper", None)  # wraps the new envs (build), not a parameter of the model
     for key in overrides:

@@ -25,18 +25,19 @@ from sb3_aggrevated.ppo_expert import PPOExpert
 def find_run(folder: str, algo: str, env_id: str, exp_id: int = 0) -> Path:
     """The run folder rl_zoo3 wrote (``FOLDER/ALGO/ENV_ID``; the latest where ``exp_id`` is 0)."""
     base = Path(folder) / algo
+    # rl_zoo3's run folders ENV_N, by N
+    runs = sorted(
+        (p for p in base.glob(f"{env_id}_*") if p.name[len(env_id) + 1 :].isdigit()),
+        key=lambda p: int(p.name[len(env_id) + 1 :]),
+    )
     if exp_id > 0:
         run = base / f"{env_id}_{exp_id}"
     else:
-        runs = [p for p in base.glob(f"{env_id}_*") if p.name[len(env_id) + 1 :].isdigit()]
         if not runs:
             raise FileNotFoundError(f"No run of {algo} on {env_id} in {base}: train one with `python -m rl_zoo3.train`.")
-        run = max(runs, key=lambda p: int(p.name[len(env_id) + 1 :]))
+        run = runs[-1]
     if not (run / f"{env_id}.zip").is_file():
-        others = sorted(
-            (p for p in base.glob(f"{env_id}_*") if (p / f"{env_id}.zip").is_file() and p.name[len(env_id) + 1 :].isdigit()),
-            key=lambda p: int(p.name[len(env_id) + 1 :]),
-        )
+        others = [p for p in runs if (p / f"{env_id}.zip").is_file()]
         hint = (
             f" Runs of {env_id} with a model: {', '.join(p.name for p in others)}; choose one with --exp-id N."
             if others

@@ -520,9 +520,10 @@ def _check_algo_matches(algo: str, metadata: dict[str, Any], path: Path) -> None
     module = metadata.get("policy_class", {}).get("__module__", "")
     saved_by = _POLICY_MODULE_TO_ALGO.get(module)
     if saved_by is not None and _ALGO_FAMILY.get(algo, algo) != saved_by:
+        saved = _infer_algo(metadata, path)
         raise ValueError(
-            f"{path} was saved by {_infer_algo(metadata, path).upper()} (policy module {module!r}), not by {algo.upper()}: "
-            f"pass algo={_infer_algo(metadata, path)!r}, or leave algo out to read it from the file (an RL Zoo folder "
+            f"{path} was saved by {saved.upper()} (policy module {module!r}), not by {algo.upper()}: "
+            f"pass algo={saved!r}, or leave algo out to read it from the file (an RL Zoo folder "
             "gives it by its name, ALGO/ENV_N: check that the model sits under the right algorithm's folder)."
         )
 

@@ -55,6 +55,17 @@ def _positive_finite(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and 0.0 < value < float("inf")
 
 
+def constructor_keywords(algo_cls: type) -> set[str]:
+    """
+    The keyword arguments of ``algo_cls(policy, env, ...)`` a user sets (``policy`` included, ``env`` and SB3's
+    ``_init_setup_model`` not): what a hyperparameter file, ``--params`` or ``load(**kwargs)`` may name.
+
+    :param algo_cls: PPOExpert, or another SB3 algorithm class
+    :return: the keywords
+    """
+    return set(inspect.signature(algo_cls).parameters) - {"env", "_init_setup_model"}
+
+
 def unknown_key_hints(unknown: list[str], known: set[str]) -> str:
     """
     ``'key' (did you mean 'close'?)``, comma-separated, for each unknown key: the closest known key where there is one.
@@ -1155,7 +1166,7 @@ class PPOExpert(PPO):
         that are not constructor keywords (SB3 would set them as attributes nobody reads, and a misspelled setting
         would silently keep its saved value). Pass ``expert=...`` to continue training.
         """
-        known = set(inspect.signature(cls.__init__).parameters) - {"self", "policy", "env", "_init_setup_model"}
+        known = constructor_keywords(cls) - {"policy"}  # load() takes the policy from the file
         unknown = sorted(set(kwargs) - known)
         if unknown:
             raise ValueError(

@@ -15,7 +15,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from sb3_aggrevated.ppo_expert import PPOExpert, unknown_key_hints
+from sb3_aggrevated.ppo_expert import PPOExpert, constructor_keywords, unknown_key_hints
 
 __all__ = [
     "ALGO_NAME",
@@ -123,9 +123,7 @@ def check_hyperparams(hyperparams: dict[str, Any], where: str) -> None:
     :param hyperparams: one entry of the YAML (env id -> its keys)
     :param where: where the entry came from, for the message
     """
-    import inspect
-
-    known = set(inspect.signature(PPOExpert.__init__).parameters) - {"self", "env", "_init_setup_model"}
+    known = constructor_keywords(PPOExpert)
     unknown = sorted(set(hyperparams) - known - ZOO_RESERVED_KEYS)
     if unknown:
         hints = unknown_key_hints(unknown, known | ZOO_RESERVED_KEYS)
