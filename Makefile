@@ -5,14 +5,18 @@ PY := $(VENV)/bin/python
 # Pretrained RL Zoo experts for the tests that need them (they skip with a reason where absent).
 SB3_AGGREVATED_EXPERTS ?= $(abspath ../shared/experts)
 export SB3_AGGREVATED_EXPERTS
+# Where torch comes from: empty = pip's own configuration (these machines' pip finds the CPU wheel in its
+# find-links); on a standard PyPI setup, `make TORCH_INDEX=https://download.pytorch.org/whl/cpu run` takes the CPU
+# wheel, where plain PyPI would give the Linux CUDA build (several GB).
+TORCH_INDEX ?=
 
 .PHONY: install test run lint
 
 $(VENV)/.deps: pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	# the CPU wheel of torch first, or pip pulls several GB of CUDA builds
-	$(PY) -m pip install -q torch==2.13.0
+	# torch first (the CPU wheel: see TORCH_INDEX), or the package's requirement pulls several GB of CUDA builds
+	$(PY) -m pip install -q torch==2.13.0 $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
 	$(PY) -m pip install -q ".[tests]"
 	touch $@
 

@@ -105,7 +105,10 @@ def blend_advantages(
     The hand-over: ``w * c * A_expert + (1 - w) * A_learner`` where each part counts only where it is
     valid, and ``c = std(A_learner) / std(A_expert)`` puts the expert's advantages (reward units) in the
     learner's units (its rewards may be normalised by VecNormalize), so that the weight, not the
-    scales, decides the mix. ``w = 0`` returns the learner's advantages unchanged.
+    scales, decides the mix: at every ``w > 0``, ``w = 1`` included, so the advantages' scale does not jump when the
+    hand-over starts (it matters with ``normalize_advantage=False``; PPO's per-minibatch normalisation cancels ``c``).
+    ``c = 1`` where either part has fewer than two valid steps or no spread. ``w = 0`` returns the learner's
+    advantages unchanged.
 
     :param expert_advantages: the expert's advantages
     :param expert_valid: where they score the learner's own action
@@ -119,7 +122,7 @@ def blend_advantages(
     if weight == 0.0:
         return np.asarray(learner_advantages, dtype=np.float32), learner_valid.astype(np.float32)
     scale = 1.0
-    if weight < 1.0 and expert_valid.sum() > 1 and learner_valid.sum() > 1:
+    if expert_valid.sum() > 1 and learner_valid.sum() > 1:
         expert_std = float(np.std(expert_advantages[expert_valid]))
         learner_std = float(np.std(learner_advantages[learner_valid]))
         if expert_std > 1e-8 and learner_std > 1e-8:

@@ -5,8 +5,9 @@ An :class:`Expert` works batched on the env's own (raw) observations, before any
 the learner, and applies its own observation normalisation. It gives actions in the env's action
 space, state values ``V*(s)`` in reward units and, for Q-experts, ``Q*(s, a)``.
 
-:func:`load_expert` turns an SB3 model, a model zip or an RL Zoo folder (``ALGO/ENV_1/``, what
-``python -m rl_zoo3.load_from_hub -f DIR`` writes) into an :class:`SB3Expert`. It loads files
+:func:`load_expert` turns an SB3 model, a model zip, an RL Zoo folder (``ALGO/ENV_1/``, what
+``python -m rl_zoo3.load_from_hub -f DIR`` writes), ``embedded/NAME`` (an expert shipped with this package) or a
+Hugging Face Hub id (``sb3/ppo-BipedalWalkerHardcore-v3``) into an :class:`SB3Expert`. It loads files
 saved by older SB3 / gym versions, and by default it executes no pickled code (see
 :mod:`sb3_aggrevated.safe_pickle`).
 """

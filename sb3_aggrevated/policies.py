@@ -29,6 +29,33 @@ ACTION_EPS = 1e-6
 LOG_STD_BOUNDS = (-5.0, 2.0)
 
 
+class _ClampInward(th.autograd.Function):
+    """
+    ``clamp(x, low, high)`` whose gradient also passes outside the bounds where it points back inside. A plain clamp
+    has no gradient there, so a log-std parameter pushed past a bound (a cloning NLL against a deterministic expert
+    drives it towards -inf) would stay there for good, whatever the entropy bonus or PPO's loss asked later. Where the
+    loss pushes further out the gradient is 0, as with ``clamp``: the parameter does not drift.
+    """
+
+    @staticmethod
+    def forward(ctx: Any, x: th.Tensor, low: float, high: float) -> th.Tensor:
+        ctx.save_for_backward(x)
+        ctx.low, ctx.high = low, high
+        return x.clamp(low, high)
+
+    @staticmethod
+    def backward(ctx: Any, grad: th.Tensor) -> tuple[th.Tensor, None, None]:
+        (x,) = ctx.saved_tensors
+        # gradient descent moves x along -grad: below the low bound it may only go up (grad < 0), above high only down
+        passes = ((x >= ctx.low) | (grad < 0)) & ((x <= ctx.high) | (grad > 0))
+        return grad * passes, None, None
+
+
+def clamp_inward(x: th.Tensor, low: float, high: float) -> th.Tensor:
+    """``x`` clamped to ``[low, high]``; the gradient passes inside the bounds, and outside them where it points back in."""
+    return _ClampInward.apply(x, low, high)
+
+
 def _log_one_minus_tanh2(u: th.Tensor) -> th.Tensor:
     """Stable ``log(1 - tanh(u)**2) = 2 * (log 2 - u - softplus(-2u))``."""
     return 2.0 * (math.log(2.0) - u - F.softplus(-2.0 * u))
@@ -36,7 +63,8 @@ def _log_one_minus_tanh2(u: th.Tensor) -> th.Tensor:
 
 class TanhGaussianDistribution(Distribution):
     """
-    ``a = tanh(u)``, ``u ~ N(mu, diag(sigma^2))``, with ``log sigma`` clamped to ``log_std_bounds``.
+    ``a = tanh(u)``, ``u ~ N(mu, diag(sigma^2))``, with ``log sigma`` clamped to ``log_std_bounds`` (a clamp whose
+    gradient brings a log-std that went past a bound back inside, where the loss asks for it: never stuck there).
 
     The log-prob is ``sum_i [log N(u_i) - log(1 - tanh(u_i)^2)]`` with ``u = atanh(a)``, ``a`` clamped
     strictly inside (-1, 1): sampled actions are clamped the same way, so the log-prob stored during
@@ -63,7 +91,7 @@ class TanhGaussianDistribution(Distribution):
 
     def proba_distribution(self, mean_actions: th.Tensor, log_std: th.Tensor) -> TanhGaussianDistribution:
         self.mean_actions = mean_actions
-        self.log_std = th.clamp(log_std, *self.log_std_bounds)
+        self.log_std = clamp_inward(log_std, *self.log_std_bounds)
         if self.log_std.dim() < mean_actions.dim():
             self.log_std = self.log_std.expand_as(mean_actions)
         self.distribution = th.distributions.Normal(mean_actions, self.log_std.exp())

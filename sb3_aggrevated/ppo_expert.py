@@ -138,8 +138,9 @@ class PPOExpert(PPO):
 
     Takes every argument of :class:`stable_baselines3.PPO`, plus:
 
-    :param expert: an :class:`~sb3_aggrevated.experts.Expert`, an SB3 model, a path to a model zip, or an RL Zoo
-        folder (``ALGO/ENV_1/``); ``None`` means plain PPO
+    :param expert: an :class:`~sb3_aggrevated.experts.Expert`, an SB3 model, a path to a model zip, an RL Zoo
+        folder (``ALGO/ENV_1/``), ``embedded/NAME`` (an expert shipped with the package) or a Hugging Face Hub id
+        (``sb3/ppo-BipedalWalkerHardcore-v3``; see :func:`~sb3_aggrevated.experts.load_expert`); ``None`` means plain PPO
     :param beta: roll-in probability of executing the expert's action at rollout 0, or a
         :class:`~sb3_aggrevated.schedules.RolloutSchedule`
     :param beta_schedule: how beta changes: ``"constant"``, ``"linear"`` (to 0 over ``beta_rollouts``),
@@ -150,8 +151,10 @@ class PPOExpert(PPO):
     :param expert_deterministic: execute the expert's deterministic action during roll-in
     :param expert_gae_lambda: lambda of the GAE over a V-expert's TD errors (0: AggreVaTeD's one-step
         advantage; towards 1: RL with V* as baseline); a number or a RolloutSchedule
-    :param handover_start: rollouts during which the policy gradient uses the expert's advantage only
-    :param handover_rollouts: rollouts over which the weight then goes linearly from 1 to 0
+    :param handover_start: the last rollout at which the policy gradient uses the expert's advantage only (the
+        hand-over weight is 1 at rollouts 0 to ``handover_start``)
+    :param handover_rollouts: rollouts over which the weight then goes linearly from 1 to 0 (0 from rollout
+        ``handover_start + handover_rollouts`` on)
     :param handover: the hand-over weight as a number or a RolloutSchedule (overrides the two above)
     :param bc_coef: coefficient of the behaviour-cloning loss at rollout 0 (a number or a RolloutSchedule)
     :param bc_schedule: how ``bc_coef`` changes, as ``beta_schedule`` (default ``"constant"``); with
@@ -382,6 +385,15 @@ class PPOExpert(PPO):
         if self.policy.squash_output:
             # the learner acts in [-1, 1] (unscaled to the bounds by SB3): the same noise is narrower there
             target = target - np.log((self.action_space.high - self.action_space.low) / 2.0)
+        bounds = getattr(self.policy, "log_std_bounds", None)
+        if bounds is not None and ((target < bounds[0]) | (target > bounds[1])).any():
+            warnings.warn(
+                f"log_std_from_expert: the expert's log-std in the learner's units, {np.round(target, 3).tolist()}, is "
+                f"outside the policy's log_std_bounds {tuple(bounds)}; the learner starts at the nearest bound instead. "
+                "Widen policy_kwargs=dict(log_std_bounds=...) to start at the expert's noise.",
+                stacklevel=2,
+            )
+            target = np.clip(target, *bounds)
         with th.no_grad():
             log_std.copy_(th.as_tensor(target, dtype=log_std.dtype, device=log_std.device))
 
@@ -1164,7 +1176,9 @@ class PPOExpert(PPO):
         """
         SB3's ``load`` (see :meth:`stable_baselines3.common.base_class.BaseAlgorithm.load`), refusing keyword arguments
         that are not constructor keywords (SB3 would set them as attributes nobody reads, and a misspelled setting
-        would silently keep its saved value). Pass ``expert=...`` to continue training.
+        would silently keep its saved value). Pass ``expert=...`` to continue training. The roll-in draws go on from
+        the saved generator's state, unless ``seed=...`` is given: then they are reseeded with it, as SB3 reseeds
+        torch and numpy.
         """
         known = constructor_keywords(cls) - {"policy"}  # load() takes the policy from the file
         unknown = sorted(set(kwargs) - known)
@@ -1173,7 +1187,7 @@ class PPOExpert(PPO):
                 f"Unknown keyword argument(s) for {cls.__name__}.load: {unknown_key_hints(unknown, known)}. "
                 f"load() takes the constructor's keywords: {', '.join(sorted(known))}."
             )
-        return super().load(  # type: ignore[return-value]
+        model = super().load(
             path,
             env=env,
             device=device,
@@ -1182,6 +1196,9 @@ class PPOExpert(PPO):
             force_reset=force_reset,
             **kwargs,
         )
+        if "seed" in kwargs:  # _setup_model() kept the saved generator; a seed given here replaces it
+            model._expert_rng = np.random.default_rng(kwargs["seed"])
+        return model  # type: ignore[return-value]
 
     def _check_expert_present(self) -> None:
         """Refuse to train a model that learned from an expert, without it, while its schedules still use it."""

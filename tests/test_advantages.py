@@ -80,6 +80,16 @@ def test_blend_weight_one_is_expert_and_masks():
     assert np.array_equal(mask.astype(bool), expert_valid)
 
 
+def test_blend_scale_does_not_jump_when_the_hand_over_starts():
+    rng = np.random.default_rng(0)
+    expert, learner = rng.normal(0, 50.0, (64, 2)), rng.normal(0, 0.5, (64, 2))
+    valid = np.ones((64, 2), dtype=bool)
+    at_one, _ = blend_advantages(expert, valid, learner, valid, 1.0)
+    just_below, _ = blend_advantages(expert, valid, learner, valid, 0.999)
+    np.testing.assert_allclose(at_one, learner.std() / expert.std() * expert, rtol=1e-5)  # c applies at w = 1 too
+    assert abs(at_one.std() - just_below.std()) < 0.01 * just_below.std()
+
+
 def test_blend_rescales_expert_to_learner_units():
     rng = np.random.default_rng(1)
     expert = rng.normal(scale=50.0, size=(200, 1))  # reward units

@@ -9,7 +9,7 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.distributions import CategoricalDistribution
 
 from sb3_aggrevated import PPOExpert, TanhGaussianPolicy
-from sb3_aggrevated.policies import ACTION_EPS, TanhGaussianDistribution
+from sb3_aggrevated.policies import ACTION_EPS, LOG_STD_BOUNDS, TanhGaussianDistribution
 
 
 def _policy(action_space, **kwargs):
@@ -42,6 +42,40 @@ def test_samples_stay_strictly_inside_and_log_std_is_clamped():
     # the log-prob recomputed from the stored action is the one of the sample itself
     assert th.isfinite(dist.log_prob(a)).all()
     assert th.isfinite(dist.entropy()).all()
+
+
+def test_log_std_past_a_bound_is_not_stuck_there():
+    """A clamp without gradient outside the bounds would keep a log-std pushed past -5 there for good."""
+    low, high = LOG_STD_BOUNDS
+    log_std = th.nn.Parameter(th.tensor([low - 1.0, high + 1.0, 0.0]))
+    dist = TanhGaussianDistribution(3).proba_distribution(th.zeros(4, 3), log_std)
+    assert dist.log_std[0].tolist() == [low, high, 0.0]
+    dist.distribution.scale.sum().backward()  # a loss that wants every std smaller
+    # below the low bound it pushes further out: no gradient (no drift); above high it points back in: passes
+    assert log_std.grad[0].item() == 0.0 and log_std.grad[1].item() > 0.0 and log_std.grad[2].item() > 0.0
+    log_std.grad = None
+    dist = TanhGaussianDistribution(3).proba_distribution(th.zeros(4, 3), log_std)
+    (-dist.distribution.scale.sum()).backward()  # one that wants them larger: back in from below, not past high
+    assert log_std.grad[0].item() < 0.0 and log_std.grad[1].item() == 0.0 and log_std.grad[2].item() < 0.0
+
+
+def test_cloning_nll_to_a_deterministic_target_then_entropy_brings_the_std_back():
+    th.manual_seed(0)
+    obs_space = spaces.Box(-1, 1, (3,), dtype=np.float32)
+    policy = TanhGaussianPolicy(obs_space, spaces.Box(-1, 1, (1,)), lambda _: 2e-2, net_arch=[8])
+    obs, target = th.zeros(64, 3), th.full((64, 1), 0.3)
+    for _ in range(600):  # the NLL of a deterministic expert's action drives the std towards 0, past the bound
+        _, log_prob, _ = policy.evaluate_actions(obs, target)
+        policy.optimizer.zero_grad()
+        (-log_prob.mean()).backward()
+        policy.optimizer.step()
+    assert policy.log_std.item() <= LOG_STD_BOUNDS[0] + 0.05
+    for _ in range(100):  # then an entropy bonus alone
+        _, _, entropy = policy.evaluate_actions(obs, target)
+        policy.optimizer.zero_grad()
+        (-entropy.mean()).backward()
+        policy.optimizer.step()
+    assert policy.log_std.item() > LOG_STD_BOUNDS[0] + 0.05
 
 
 def test_entropy_estimate_close_to_monte_carlo():

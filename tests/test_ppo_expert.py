@@ -36,6 +36,13 @@ def _unflatten(buffer, name):
     return arr.reshape(buffer.n_envs, buffer.buffer_size, *arr.shape[1:]).swapaxes(0, 1)
 
 
+def _unit_factor(buffer, expert_advantages, expert_valid):
+    """The hand-over's ``c = std(A_learner) / std(A*)`` for a buffer after learn() (arrays in (n_steps, n_envs))."""
+    learner = (_unflatten(buffer, "returns") - _unflatten(buffer, "values")).reshape(buffer.expert_executed.shape)
+    learner_valid = ~buffer.expert_executed
+    return learner[learner_valid].std() / np.asarray(expert_advantages)[expert_valid].std()
+
+
 def _pendulum(n_envs=2, seed=0):
     return make_vec_env("Pendulum-v1", n_envs=n_envs, seed=seed)
 
@@ -135,9 +142,13 @@ def test_q_expert_advantage_in_the_algorithm():
     model.learn(128)
     buffer = model.rollout_buffer
     assert 0 < buffer.expert_executed.mean() < 1
-    a_env = model._to_env_actions(buffer.actions.reshape(-1, 1)).reshape(-1)
-    # A* = Q*(s, a_learner) - Q*(s, pi*(s)) = -(a - 0.5)^2 at every step, expert-executed or not
-    np.testing.assert_allclose(buffer.advantages.reshape(-1), -((a_env - 0.5) ** 2), rtol=1e-5, atol=1e-6)
+    a_env = model._to_env_actions(_unflatten(buffer, "actions"))[..., 0]
+    # A* = Q*(s, a_learner) - Q*(s, pi*(s)) = -(a - 0.5)^2 at every step, expert-executed or not, in the learner's
+    # units (the factor c of the hand-over's blend)
+    expected = -((a_env - 0.5) ** 2)
+    c = _unit_factor(buffer, expected, np.ones_like(buffer.expert_executed))
+    assert c > 0 and not np.isclose(c, 1.0)
+    np.testing.assert_allclose(_unflatten(buffer, "advantages")[..., 0], c * expected, rtol=1e-4, atol=1e-6)
     assert buffer.policy_mask.all()
 
 
@@ -166,7 +177,8 @@ def test_v_expert_advantage_in_the_algorithm(lam):
     assert delta[1, 1] == pytest.approx(r[1, 1] + 0.9 * 4 - 2)  # truncated: bootstraps from V*(terminal obs)
     assert delta[2, 0] == pytest.approx(r[2, 0] - 4)  # terminated: no bootstrap
     expected = delta if lam == 0 else v_expert_advantages(r, 2 * t, 2 * next_t, terminated, dones, 0.9, lam)
-    np.testing.assert_allclose(_unflatten(buffer, "advantages")[..., 0], expected, rtol=1e-4, atol=1e-4)
+    c = _unit_factor(buffer, expected, ~buffer.expert_executed)  # in the learner's units (VecNormalize's rewards)
+    np.testing.assert_allclose(_unflatten(buffer, "advantages")[..., 0], c * expected, rtol=1e-4, atol=1e-4)
 
 
 def test_v_expert_masks_expert_executed_steps():
@@ -657,6 +669,35 @@ def test_log_std_from_expert_is_restored_from_the_saved_model_on_load(tmp_path):
     model.save(tmp_path / "model")
     loaded = PPOExpert.load(tmp_path / "model", env=env, expert=teacher)
     np.testing.assert_allclose(loaded.policy.log_std.detach().numpy(), [0.3])
+
+
+def test_log_std_from_expert_outside_the_bounds_starts_at_the_bound_with_a_warning():
+    env = _pendulum()  # the expert's std e^-6 in env units is e^-6.69 in the tanh policy's units, below its -5
+    teacher = PPO("MlpPolicy", env, policy_kwargs=dict(net_arch=[8], log_std_init=-6.0), seed=0)
+    with pytest.warns(UserWarning, match=r"outside the policy's log_std_bounds \(-5.0, 2.0\).*log_std_bounds=\.\.\."):
+        model = PPOExpert("TanhMlpPolicy", env, expert=teacher, log_std_from_expert=True, **TINY)
+    np.testing.assert_allclose(model.policy.log_std.detach().numpy(), [-5.0])
+    # and PPO's entropy bonus moves it from there (a clamp without gradient at the bound would hold it)
+    model.ent_coef, model.beta, model.handover = 1.0, 0.0, 0.0
+    model._build_expert_schedules()
+    model.learn(TINY["n_steps"] * 2 * 3)
+    assert model.policy.log_std.item() > -5.0
+
+
+def test_load_with_a_seed_reseeds_the_roll_in_draws(tmp_path):
+    env = _pendulum()
+    expert = LinearVExpert(env.observation_space, env.action_space)
+    model = PPOExpert("TanhMlpPolicy", env, expert=expert, **TINY)
+    model.learn(TINY["n_steps"] * 2)
+    model.save(tmp_path / "model")
+    saved_next = model._expert_rng.random(4)  # what the saved generator draws next
+    draws = {
+        seed: PPOExpert.load(tmp_path / "model", env=env, expert=expert, seed=seed)._expert_rng.random(4) for seed in (1, 2)
+    }
+    assert not np.allclose(draws[1], draws[2])
+    np.testing.assert_array_equal(draws[1], np.random.default_rng(1).random(4))
+    continued = PPOExpert.load(tmp_path / "model", env=env, expert=expert)._expert_rng.random(4)
+    np.testing.assert_array_equal(continued, saved_next)  # no seed given: the saved state goes on
 
 
 @pytest.mark.parametrize("expert_kind", ["q_expert", "gsde_learner"])
