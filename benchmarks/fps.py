@@ -83,6 +83,72 @@ def run(
     return model.num_timesteps / wall, model.num_timesteps / cpu, model.num_timesteps / (cpu - timer.seconds)
 
 
+PAIRED_HEADING = "## Each repeat against the same repeat's PPO"
+
+
+def paired_lines(columns: dict[str, dict[str, list[float]]]) -> list[str]:
+    """
+    The ratio of each variant to PPO within each repeat (the runs that shared that repeat's machine load), and their
+    median: the steadier figure where the machine's speed drifts between repeats (the main table's ``/ PPO`` is the
+    ratio of the two medians, which may pair one repeat's PPO with another repeat's variant).
+
+    :param columns: for each measure (``"fps"``, ``"per CPU second"``, ...), each label's per-repeat values; ``"PPO"``
+        among the labels
+    :return: markdown lines (heading and table)
+    """
+    names = list(columns)
+    lines = [
+        PAIRED_HEADING,
+        "",
+        "| algorithm | " + " | ".join(f"{name} / PPO's, median | (each repeat)" for name in names) + " |",
+        "|---|" + "---|---|" * len(names),
+    ]
+    for label in columns[names[0]]:
+        if label == "PPO":
+            continue
+        cells = []
+        for name in names:
+            ratios = [value / ppo for value, ppo in zip(columns[name][label], columns[name]["PPO"], strict=True)]
+            cells.append(f"{statistics.median(ratios):.2f} | {', '.join(f'{r:.2f}' for r in ratios)}")
+        lines.append(f"| {label} | {' | '.join(cells)} |")
+    return lines
+
+
+def columns_from_report(text: str) -> dict[str, dict[str, list[float]]]:
+    """The per-repeat values of a report ``fps.py`` wrote (its ``(each repeat)`` columns), as :func:`paired_lines`
+    takes them: to add the paired ratios to reports written before they were part of it."""
+    rows = [line for line in text.splitlines() if line.startswith("| ")]
+    if not rows:
+        raise ValueError("not a report of benchmarks/fps.py: no table")
+    header = [cell.strip() for cell in rows[0].strip().strip("|").split("|")]
+    columns: dict[str, dict[str, list[float]]] = {}
+    for index, cell in enumerate(header):
+        if "each repeat" in cell:
+            name = header[index - 1].replace(" (median)", "")
+            columns[name] = {}
+    for row in rows[1:]:
+        cells = [cell.strip() for cell in row.strip().strip("|").split("|")]
+        if not cells[0] or set(cells[0]) <= {"-"} or len(cells) != len(header):
+            continue
+        for index, cell in enumerate(header):
+            if "each repeat" in cell:
+                values = [float(v) for v in cells[index].split(",")]
+                columns[header[index - 1].replace(" (median)", "")][cells[0]] = values
+    if not columns or any("PPO" not in column for column in columns.values()):
+        raise ValueError("not a report of benchmarks/fps.py: no '(each repeat)' columns with a PPO row")
+    return columns
+
+
+def add_paired_to_report(path: Path) -> str:
+    """Append the paired ratios to a report written before they were part of it (replacing an earlier such part)."""
+    text = path.read_text().split("\n" + PAIRED_HEADING)[0].rstrip("\n") + "\n"
+    note = "(Added from the per-repeat values above by `python benchmarks/fps.py --paired-from THIS_FILE`.)"
+    heading, blank, *table = paired_lines(columns_from_report(text))
+    text += "\n" + "\n".join([heading, blank, note, "", *table]) + "\n"
+    path.write_text(text)
+    return text
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--env", required=True)
@@ -102,7 +168,24 @@ def main() -> None:
         "the speed on a trained policy's episodes, which cost the envs differently from a fresh policy's",
     )
     parser.add_argument("--out", default=None, help="markdown file for the table (default: print only)")
+    parser.add_argument(
+        "--paired-from",
+        nargs="+",
+        default=None,
+        metavar="REPORT",
+        help="measure nothing: add the per-repeat ratios to reports written before they were part of fps.py's report",
+    )
+    if "--paired-from" in sys.argv:  # the measurement's own options are not needed then
+        for action in parser._actions:
+            action.required = False
     args = parser.parse_args()
+    if args.paired_from:
+        for report in args.paired_from:
+            try:
+                print(add_paired_to_report(Path(report)))
+            except (OSError, ValueError) as error:
+                parser.error(f"--paired-from {report}: {error}")
+        return
 
     if args.repeats < 1 or args.n_timesteps < 1:
         parser.error(f"--repeats and --n-timesteps must be >= 1, got {args.repeats} and {args.n_timesteps}.")
@@ -150,6 +233,9 @@ def main() -> None:
         "algorithm's own cost per step, which does not depend on how costly the states its policy visits are to "
         "simulate (a LunarLander that lands and hovers costs Box2D far more per step than one that crashes at once).",
         "",
+        "The `/ PPO` columns divide the medians; the table after it divides each repeat by the same repeat's PPO run "
+        "(the runs that shared that repeat's load) and gives the median of those ratios.",
+        "",
         "| algorithm | fps (median) | fps (each repeat) | / PPO | per CPU second (median) | (each repeat) | / PPO "
         "| without the envs' time (median) | (each repeat) | / PPO |",
         "|---|---|---|---|---|---|---|---|---|---|",
@@ -161,6 +247,8 @@ def main() -> None:
             each = ", ".join(f"{value:.0f}" for value in column[label])
             cells.append(f"{median:.0f} | {each} | {median / ppo_median:.2f}")
         lines.append(f"| {label} | {' | '.join(cells)} |")
+    by_name = {"fps": fps, "per CPU second": cpu_fps, "without the envs' time": algo_fps}
+    lines += ["", *paired_lines(by_name)]
     text = "\n".join(lines) + "\n"
     print(text)
     if args.out:

@@ -69,8 +69,18 @@ def test_fps_table_has_every_run_and_its_ratio(tmp_path):
         ],
         tmp_path,
     )  # fmt: skip
-    rows = [line for line in out.read_text().splitlines() if line.startswith("| ") and "fps (median)" not in line]
+    main, paired = out.read_text().split("## Each repeat against the same repeat's PPO")
+    rows = [line for line in main.splitlines() if line.startswith("| ") and "fps (median)" not in line]
     assert [row.split(" | ")[0] for row in rows] == ["| PPO", "| PPOExpert (the entry)", "| PPOExpert, bc_steps=0"]
+    # the paired table: each repeat's ratio to the same repeat's PPO run, from the values of the main table
+    each = {row.split(" | ")[0][2:]: [float(v) for v in row.split(" | ")[2].split(",")] for row in rows}
+    paired_rows = [line for line in paired.splitlines() if line.startswith("| PPOExpert")]
+    assert len(paired_rows) == 2
+    for row in paired_rows:
+        cells = [cell.strip() for cell in row.strip("|").split("|")]
+        expected = [v / p for v, p in zip(each[cells[0]], each["PPO"], strict=True)]
+        assert [float(r) for r in cells[2].split(",")] == pytest.approx(expected, abs=0.006)
+        assert float(cells[1]) == pytest.approx(float(np.median(expected)), abs=0.006)
     for row in rows:
         cells = [cell.strip() for cell in row.strip("|").split("|")]
         assert len(cells) == 10
@@ -79,6 +89,27 @@ def test_fps_table_has_every_run_and_its_ratio(tmp_path):
             if row.startswith("| PPO |"):
                 assert ratio == "1.00"  # PPO against itself
         assert float(cells[7]) > float(cells[4])  # taking the envs' time out leaves fewer seconds per step
+
+
+def test_fps_paired_from_adds_the_per_repeat_ratios_to_an_old_report(tmp_path):
+    # a report as fps.py wrote it before the paired table: the ratio of medians (1207 / 1622 = 0.74) pairs repeats
+    # that did not share a load; the paired median of 0.60 / 0.75 / 0.77 is 0.75
+    report = tmp_path / "old.md"
+    header = "| algorithm | fps (median) | fps (each repeat) | / PPO | per CPU second (median) | (each repeat) | / PPO |"
+    report.write_text(
+        "# Frames per second\n\n" + header + "\n|---|---|---|---|---|---|---|\n"
+        "| PPO | 1622 | 1665, 1334, 1622 | 1.00 | 1622 | 1665, 1334, 1622 | 1.00 |\n"
+        "| PPOExpert, x=1 | 1007 | 1007, 1000, 1250 | 0.62 | 1007 | 1007, 1000, 1250 | 0.62 |\n"
+    )
+    for _ in range(2):  # a second pass replaces the part it added, it does not add another
+        _run([str(BENCHMARKS / "fps.py"), "--paired-from", str(report)], tmp_path)
+    text = report.read_text()
+    assert text.count("## Each repeat against the same repeat's PPO") == 1
+    assert "| PPOExpert, x=1 | 0.75 | 0.60, 0.75, 0.77 | 0.75 | 0.60, 0.75, 0.77 |" in text
+    report.write_text("# not a report\n")
+    proc = subprocess.run([sys.executable, str(BENCHMARKS / "fps.py"), "--paired-from", str(report)],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert proc.returncode == 2 and "not a report of benchmarks/fps.py" in proc.stderr
 
 
 def test_fps_init_from_starts_every_run_from_a_saved_model(tmp_path):
@@ -252,8 +283,9 @@ def test_compare_resume_from_continues_a_saved_run_with_its_schedules(tmp_path):
          tmp_path)  # fmt: skip
     template = str(first / "models" / "ppo_expert_seed{seed}")
     # --params set on top of the saved hyperparameters: cloning in its anchor form from rollout 3 on
-    _run([str(BENCHMARKS / "compare.py"), *common, "bc_anchor_from=3", "--algos", "ppo_expert", "--n-timesteps",
-          "5120", "--resume-from", template, "--out", str(second)], tmp_path)  # fmt: skip
+    # (the expert named in --params too, as the README's Pendulum commands do: the entry's own, given once to load())
+    _run([str(BENCHMARKS / "compare.py"), *common, "bc_anchor_from=3", "expert=embedded/sac-Pendulum-v1", "--algos",
+          "ppo_expert", "--n-timesteps", "5120", "--resume-from", template, "--out", str(second)], tmp_path)  # fmt: skip
     # the aggregated cloning dataset was saved with the model and carried over: 2048 pairs, then 3072 more
     for out, pairs in ((first, 2048), (second, 5120)):
         with np.load(out / "models" / "ppo_expert_seed1_bc_data.npz") as dataset:
@@ -297,6 +329,30 @@ def test_compare_resume_from_refuses_what_it_cannot_continue(tmp_path, extra, me
     )  # fmt: skip
     assert proc.returncode == 2 and message in proc.stderr, proc.stderr[-2000:]
     assert not (tmp_path / "out").exists()  # refused before anything is written or trained
+
+
+def test_compare_report_bounds_an_unreached_median_by_the_seeds_that_reached_it(tmp_path):
+    # four PPO seeds, two reaching the threshold at 100k and 250k, two never within 300k: the median is above the
+    # mean of 250k and 300k (275k), not above the whole budget (an infinite middle value made it "> 300k")
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        from compare import report
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+
+    def run(algo, seed, reach):
+        curve = [[step, 100.0 if reach is not None and step >= reach else 0.0, 0.0] for step in range(0, 300001, 50000)]
+        return {"algo": algo, "seed": seed, "curve": curve, "fps": 100.0, "eval_episodes": 10}
+
+    results = [run("ppo_expert", 1, 50000)] + [
+        run("ppo", s, r) for s, r in zip((1, 2, 3, 4), (100000, 250000, None, None), strict=True)
+    ]
+    text = report(tmp_path, "X-v0", results, {"mean": 100.0, "std": 1.0, "n_episodes": 10}, 100.0, "cmd")
+    assert "Median steps to threshold, PPOExpert / PPO: < 0.182 (PPO's median is not reached: it is above 275000" in text
+    odd = results[:-1] + [run("ppo", 5, None), run("ppo", 6, None)]  # five seeds, the middle one unreached: the budget
+    assert "PPOExpert / PPO: < 0.167 (PPO's median is not reached: it is above 300000" in report(
+        tmp_path, "X-v0", odd, {"mean": 100.0, "std": 1.0, "n_episodes": 10}, 100.0, "cmd"
+    )
 
 
 def test_compare_env_wrapper_shapes_the_training_reward_only():

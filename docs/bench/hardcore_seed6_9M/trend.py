@@ -5,7 +5,8 @@ Each reported seed's run is read whole from its 2M folder and its continuations 
 seeds 1 and 2: ``hardcore_256x256_bc_batch64``, ``_5M``, ``_10M``, cut at 9M). Two readings of the return:
 
 - training return: SB3's ``rollout/ep_rew_mean`` (a mean over the last 100 training episodes, about 17 rollouts, so
-  neighbouring rows are not independent), averaged over blocks of ``--block`` steps, the slope fitted to the blocks;
+  neighbouring rows are not independent), the slope fitted to the rows (one per rollout, each weighing the same);
+  shown as means over blocks of ``--block`` steps (a last block shorter than half a block is marked);
 - evaluation: compare.py's 10-episode deterministic points (the same 10 episodes of eval seed 100000 every time),
   the slope fitted to the points (the first point of a continuation repeats the saved model's, so it is dropped).
 
@@ -25,6 +26,7 @@ sys.path.insert(0, str(BENCH))
 from hardcore_plot import ENTRY_SEEDS_9M, ROLLOUT, entry_folders, read_parts  # noqa: E402
 
 START = 180 * ROLLOUT  # the hand-over's end
+END = 1099 * ROLLOUT  # the 9M budget's last step (rollout 1099 ends at 9,003,008)
 # two-sided 95% quantiles of Student's t by degrees of freedom (scipy is not a dependency of the project)
 T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228}
 
@@ -45,7 +47,7 @@ def slope(x: np.ndarray, y: np.ndarray) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, nargs="+", default=list(ENTRY_SEEDS_9M))
-    parser.add_argument("--end", type=float, default=9e6, help="last env step read (the entry's budget)")
+    parser.add_argument("--end", type=float, default=END, help="last env step read (default: the entry's 9M budget)")
     parser.add_argument("--block", type=float, default=5e5, help="env steps per block of training return")
     args = parser.parse_args()
 
@@ -56,11 +58,14 @@ def main() -> None:
         log, points = read_run(seed, args.end)
         blocks = ((log["time/total_timesteps"] - START) // args.block).astype(int)
         means = log.groupby(blocks)["rollout/ep_rew_mean"].mean()
-        centres = log.groupby(blocks)["time/total_timesteps"].mean() / 1e6
-        train_slopes.append(slope(centres.to_numpy(), means.to_numpy()))
+        sizes = log.groupby(blocks).size()
+        train_slopes.append(slope(log["time/total_timesteps"].to_numpy() / 1e6, log["rollout/ep_rew_mean"].to_numpy()))
         steps, returns = np.array([s for s, _ in points]) / 1e6, np.array([m for _, m in points])
         eval_slopes.append(slope(steps, returns))
-        blocks_text = " / ".join(f"{m:.0f}" for m in means)
+        full = sizes.iloc[0]
+        blocks_text = " / ".join(
+            f"{m:.0f}" + (f" (last {n} rollouts)" if n < full / 2 else "") for m, n in zip(means, sizes, strict=True)
+        )
         print(
             f"| {seed} | {blocks_text} | {train_slopes[-1]:+.1f} | {len(points)} points, mean {returns.mean():.1f} "
             f"| {eval_slopes[-1]:+.1f} |"
