@@ -39,6 +39,13 @@ __all__ = [
 ]
 
 
+def _umask() -> int:
+    """The process's umask (reading it means setting it: set back at once)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path: str | os.PathLike, data: bytes) -> None:
     """
     Write ``data`` to ``path`` so that a crash at any moment leaves either the old file or the new one,
@@ -50,6 +57,7 @@ def atomic_write(path: str | os.PathLike, data: bytes) -> None:
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.basename(path))
     try:
+        os.fchmod(fd, 0o666 & ~_umask())  # an ordinary file's mode, as open() gives (mkstemp's is private, 0600)
         with os.fdopen(fd, "wb") as file:
             file.write(data)
             file.flush()
@@ -149,7 +157,9 @@ class AtomicCheckpointCallback(CheckpointCallback):
             import pickle
 
             atomic_write(self._checkpoint_path("vecnormalize_", extension="pkl"), pickle.dumps(vec_normalize))
-        if self.save_replay_buffer and getattr(self.model, "bc_buffer_size", 0) > 0:
+        # PPOExpert's aggregated cloning dataset, or an off-policy model's replay buffer (as SB3's CheckpointCallback)
+        has_dataset = getattr(self.model, "bc_buffer_size", 0) > 0 or getattr(self.model, "replay_buffer", None) is not None
+        if self.save_replay_buffer and has_dataset:
             dataset = io.BytesIO()
             self.model.save_replay_buffer(dataset)  # type: ignore[attr-defined]
             atomic_write(self._checkpoint_path("replay_buffer_", extension="pkl"), dataset.getvalue())
@@ -257,7 +267,7 @@ class ExpertEvalCallback(EvalCallback):
 
     def _init_callback(self) -> None:
         if unwrap_vec_normalize(self.training_env) is not None and unwrap_vec_normalize(self.eval_env) is None:
-            self.eval_env = VecNormalize(self.eval_env, training=False, norm_reward=False)
+            self.eval_env = self._frozen_normalization(self.eval_env)
         super()._init_callback()
         source = self.expert_source if self.expert_source is not None else getattr(self.model, "expert", None)
         if source is None:
@@ -278,7 +288,23 @@ class ExpertEvalCallback(EvalCallback):
             self.eval_env.close()
             self.eval_env = make_vec_env(self.eval_env_id, n_envs=1)
             if unwrap_vec_normalize(self.training_env) is not None:
-                self.eval_env = VecNormalize(self.eval_env, training=False, norm_reward=False)
+                self.eval_env = self._frozen_normalization(self.eval_env)
+
+    def _frozen_normalization(self, env: VecEnv) -> VecNormalize:
+        """``env`` under a frozen VecNormalize with the training env's settings (which observations it normalises,
+        their clip and epsilon; raw rewards): ``sync_envs_normalization`` copies the statistics only."""
+        train = unwrap_vec_normalize(self.training_env)
+        assert train is not None
+        return VecNormalize(
+            env,
+            training=False,
+            norm_obs=train.norm_obs,
+            norm_reward=False,
+            clip_obs=train.clip_obs,
+            gamma=train.gamma,
+            epsilon=train.epsilon,
+            norm_obs_keys=train.norm_obs_keys,
+        )
 
     def _on_step(self) -> bool:
         if not (self.eval_freq > 0 and self.n_calls % self.eval_freq == 0):

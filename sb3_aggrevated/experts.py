@@ -64,7 +64,9 @@ EXPERT_ALGOS: dict[str, tuple[str, str, str]] = {
     "ppo": ("stable_baselines3", "PPO", "v"),
     "a2c": ("stable_baselines3", "A2C", "v"),
     "trpo": ("sb3_contrib", "TRPO", "v"),
-    "ppo_expert": ("sb3_aggrevated", "PPOExpert", "v"),
+    # a PPOExpert learner as an expert: loaded as PPO (its policy and critic are all an expert needs; PPOExpert.load
+    # would want the learner's own expert, and the restricted unpickler drops its rollout buffer class)
+    "ppo_expert": ("stable_baselines3", "PPO", "v"),
     "sac": ("stable_baselines3", "SAC", "q"),
     "td3": ("stable_baselines3", "TD3", "q"),
     "ddpg": ("stable_baselines3", "DDPG", "q"),
@@ -237,6 +239,14 @@ class SB3Expert(Expert):
             raise ValueError(f"Expert {self.name}: only Box observation spaces are supported, got {self.observation_space}.")
         if "Recurrent" in type(self.policy).__name__:
             raise ValueError(f"Expert {self.name}: recurrent policies cannot give state values without their LSTM state.")
+        if obs_normalizer is not None and obs_normalizer.mean.shape != self.observation_space.shape:
+            # rl_zoo3 normalises each frame before VecFrameStack stacks them: the statistics are one frame's
+            raise ValueError(
+                f"Expert {self.name}: its VecNormalize statistics have shape {obs_normalizer.mean.shape} but its "
+                f"observations {self.observation_space.shape}. A frame-stacked expert (frame_stack in its config.yml) "
+                "is not supported: the expert sees the env's own observations, not a stack of them. Use an expert "
+                "trained without frame_stack, or pass the vecnormalize.pkl that belongs to this model."
+            )
         if isinstance(self.policy, ActorCriticPolicy):
             self.kind = "v"
         elif hasattr(self.policy, "q_net") or hasattr(self.policy, "quantile_net"):
@@ -395,6 +405,14 @@ def check_spaces(expert: Any, observation_space: spaces.Space, action_space: spa
         raise ValueError(
             f"The {name}'s observation space {e_obs} does not match the env's observation space {observation_space}. {fix}"
         )
+    if isinstance(e_obs, spaces.Box) and (
+        np.issubdtype(e_obs.dtype, np.integer) != np.issubdtype(observation_space.dtype, np.integer)  # type: ignore[arg-type]
+    ):
+        # SB3 scales integer (image) observations by 1/255 before its network: float ones would be read wrongly
+        raise ValueError(
+            f"The {name}'s observations are {e_obs.dtype} but the env's are {observation_space.dtype} ({e_obs} against "
+            f"{observation_space}): SB3 preprocesses integer (image) and float observations differently. {fix}"
+        )
     if isinstance(e_act, spaces.Discrete) != isinstance(action_space, spaces.Discrete):
         kinds = (
             "discrete" if isinstance(e_act, spaces.Discrete) else "continuous",
@@ -405,7 +423,7 @@ def check_spaces(expert: Any, observation_space: spaces.Space, action_space: spa
         )
     if type(e_act) is not type(action_space):
         raise ValueError(f"The {name}'s action space {e_act} does not match the env's action space {action_space}. {fix}")
-    if isinstance(action_space, spaces.Discrete) and e_act.n != action_space.n:  # type: ignore[attr-defined]
+    if not isinstance(action_space, spaces.Box) and e_act != action_space:  # Discrete, MultiDiscrete, MultiBinary
         raise ValueError(f"The {name}'s action space {e_act} does not match the env's action space {action_space}. {fix}")
     if isinstance(action_space, spaces.Box) and (
         e_act.shape != action_space.shape
@@ -503,7 +521,8 @@ def _infer_algo(metadata: dict[str, Any], path: Path) -> str:
             f"Cannot tell which algorithm saved {path} (policy module {module!r}), or it cannot give advantages. "
             f"Pass algo=... (one of {', '.join(sorted(EXPERT_ALGOS))})."
         )
-    if algo == "td3" and "policy_delay" in metadata and metadata.get("target_policy_noise") == 0.0:
+    # SB3's DDPG is TD3 with policy_delay=1 and target_noise_clip=0.0 (its target_policy_noise stays 0.1)
+    if algo == "td3" and metadata.get("policy_delay") == 1 and metadata.get("target_noise_clip") == 0.0:
         return "ddpg"
     if algo == "ppo" and "cg_max_steps" in metadata:
         return "trpo"
@@ -513,7 +532,7 @@ def _infer_algo(metadata: dict[str, Any], path: Path) -> str:
 
 
 #: algorithms whose models share one policy module (the module tells the family, not the member)
-_ALGO_FAMILY = {"a2c": "ppo", "trpo": "ppo", "ddpg": "td3"}
+_ALGO_FAMILY = {"a2c": "ppo", "trpo": "ppo", "ppo_expert": "ppo", "ddpg": "td3"}
 
 
 def _check_algo_matches(algo: str, metadata: dict[str, Any], path: Path) -> None:
@@ -628,6 +647,10 @@ def _value_scale(vec_normalize: VecNormalize | None) -> float:
     return float(np.sqrt(vec_normalize.ret_rms.var + vec_normalize.epsilon))
 
 
+#: zips that sit beside a model in an RL Zoo / Hub folder without being one
+NOT_MODEL_ZIPS = ("train_eval_metrics.zip",)
+
+
 def resolve_expert_files(source: str | os.PathLike) -> tuple[Path, Path | None, str | None]:
     """
     Find the model zip and ``vecnormalize.pkl`` of an expert given as a zip or a folder.
@@ -643,7 +666,8 @@ def resolve_expert_files(source: str | os.PathLike) -> tuple[Path, Path | None, 
         raise FileNotFoundError(f"No expert found at {path} (neither a model zip nor a folder). {_HOW_TO_GET}")
     algo_hint = None
     if path.is_dir():
-        zips = sorted(path.glob("*.zip"))
+        # rl_zoo3's push_to_hub puts its training and evaluation logs beside the model as train_eval_metrics.zip
+        zips = sorted(z for z in path.glob("*.zip") if z.name not in NOT_MODEL_ZIPS)
         run_name = path.name.rsplit("_", 1)[0] if path.name.rsplit("_", 1)[-1].isdigit() else path.name
         preferred = [z for z in zips if z.stem == run_name] or [z for z in zips if z.stem != "best_model"] or zips
         if not preferred:
@@ -687,7 +711,11 @@ def download_expert_from_hub(repo_id: str) -> Path:
     from huggingface_hub import constants, snapshot_download
 
     try:
-        return Path(snapshot_download(repo_id, allow_patterns=["*.zip", "*.pkl", "*.yml", "*.json"]))
+        return Path(
+            snapshot_download(
+                repo_id, allow_patterns=["*.zip", "*.pkl", "*.yml", "*.json"], ignore_patterns=list(NOT_MODEL_ZIPS)
+            )
+        )
     except Exception as err:  # offline, not cached, no such repo: say where we looked and how to fix it
         raise FileNotFoundError(
             f"Could not get the expert {repo_id!r} from the Hugging Face Hub ({type(err).__name__}: {err}); "

@@ -15,6 +15,7 @@ thing whatever the total budget passed to ``learn()``.
 from __future__ import annotations
 
 import math
+import numbers
 
 __all__ = [
     "RolloutSchedule",
@@ -50,7 +51,7 @@ def yaml_number_hint(value: object, integer: bool = False) -> str:
 
 
 def _check_range(name: str, value: float, low: float | None, high: float | None) -> None:
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not math.isfinite(value):  # numpy's too
         raise ValueError(f"{name} must be a finite number, got {value!r}{yaml_number_hint(value)}.")
     if (low is not None and value < low) or (high is not None and value > high):
         raise ValueError(f"{name} must lie in [{low}, {high}], got {value}.")
@@ -59,7 +60,7 @@ def _check_range(name: str, value: float, low: float | None, high: float | None)
 def _check_rollouts(name: str, value: int | None, allow_zero: bool = False) -> None:
     if value is None:
         return
-    if not isinstance(value, int) or isinstance(value, bool) or value < (0 if allow_zero else 1):
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < (0 if allow_zero else 1):
         lowest = 0 if allow_zero else 1
         raise ValueError(
             f"{name} must be an integer >= {lowest} (a number of rollouts), got {value!r}"
@@ -83,7 +84,7 @@ class RolloutSchedule:
         _check_rollouts("stop", stop, allow_zero=True)
         self.low = low
         self.high = high
-        self.stop = stop
+        self.stop = None if stop is None else int(stop)
 
     def value(self, n: int) -> float:
         raise NotImplementedError
@@ -121,7 +122,7 @@ class ConstantRolloutSchedule(RolloutSchedule):
 
     def __init__(self, value: float, stop: int | None = None, low: float | None = 0.0, high: float | None = 1.0) -> None:
         super().__init__(low, high, stop)
-        self.constant = float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+        self.constant = float(value) if isinstance(value, numbers.Real) and not isinstance(value, bool) else value
         self._check(value=self.constant)
 
     def value(self, n: int) -> float:
@@ -156,8 +157,8 @@ class LinearRolloutSchedule(RolloutSchedule):
         self._check(start=start, end=end)
         self.start = float(start)
         self.end = float(end)
-        self.n_rollouts = n_rollouts
-        self.delay = delay
+        self.n_rollouts = int(n_rollouts)
+        self.delay = int(delay)
 
     def value(self, n: int) -> float:
         frac = min(max(n - self.delay, 0) / self.n_rollouts, 1.0)
@@ -243,8 +244,9 @@ def make_rollout_schedule(
             f"{what}: got a callable {value!r}. Pass a number or a RolloutSchedule instance "
             "(sb3_aggrevated.schedules); plain functions and lambdas are not restored when a model is loaded."
         )
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
         raise ValueError(f"{what} must be a number or a RolloutSchedule, got {value!r}{yaml_number_hint(value)}.")
+    value = float(value)  # numpy's numbers too
     _check_range(what, value, low, high)
     if name == "constant":
         return ConstantRolloutSchedule(value, stop=n_rollouts, low=low, high=high)

@@ -132,3 +132,39 @@ def test_progress_bar_works():
     model = PPOExpert("MlpPolicy", env, expert=QuadraticQExpert(env.observation_space, env.action_space), **TINY)
     model.learn(128, progress_bar=True)
     assert model.num_timesteps == 128
+
+
+@pytest.mark.parametrize("settings", [dict(clip_obs=1.0), dict(norm_obs=False, norm_reward=True)])
+@pytest.mark.parametrize("given_as", ["vec_env", "env_id"])
+def test_expert_eval_callback_normalises_as_the_training_env_does(settings, given_as):
+    # sync_envs_normalization copies the statistics only: the eval env's own settings must be the training env's
+    env = VecNormalize(DummyVecEnv([lambda: gym.make("Pendulum-v1")]), **settings)
+    expert = QuadraticQExpert(env.observation_space, env.action_space)
+    model = PPOExpert("TanhMlpPolicy", env, expert=expert, **TINY)
+    eval_env = DummyVecEnv([lambda: gym.make("Pendulum-v1")]) if given_as == "vec_env" else "Pendulum-v1"
+    callback = ExpertEvalCallback(eval_env, n_eval_episodes=1, eval_freq=32, verbose=0)
+    model.learn(32, callback=callback)
+    made = callback.eval_env
+    assert isinstance(made, VecNormalize) and not made.training and not made.norm_reward
+    assert made.clip_obs == settings.get("clip_obs", 10.0) and made.norm_obs == settings.get("norm_obs", True)
+
+
+def test_atomic_checkpoints_have_an_ordinary_files_mode_and_keep_an_off_policy_replay_buffer(tmp_path):
+    import os
+    import stat
+
+    from stable_baselines3 import SAC
+
+    from sb3_aggrevated.callbacks import AtomicCheckpointCallback
+
+    model = SAC("MlpPolicy", "Pendulum-v1", buffer_size=200, learning_starts=10, policy_kwargs=dict(net_arch=[8]))
+    old_mask = os.umask(0o022)
+    try:
+        model.learn(40, callback=AtomicCheckpointCallback(save_freq=20, save_path=str(tmp_path), save_replay_buffer=True))
+    finally:
+        os.umask(old_mask)
+    model_zip, buffer = tmp_path / "rl_model_40_steps.zip", tmp_path / "rl_model_replay_buffer_40_steps.pkl"
+    assert stat.S_IMODE(model_zip.stat().st_mode) == 0o644  # as SB3's CheckpointCallback writes them (mkstemp: 0600)
+    assert buffer.is_file()  # an off-policy model's replay buffer, as SB3's CheckpointCallback saves it
+    model.load_replay_buffer(buffer)
+    assert model.replay_buffer.size() == 40

@@ -238,3 +238,66 @@ def test_lean_deterministic_actions_equal_sb3s(algo, env_id, kwargs, fast):
         np.testing.assert_allclose(lean.numpy(), full.numpy(), rtol=1e-6)
     # and predict (which takes the lean path where there is one) gives SB3's actions in the env's units
     np.testing.assert_allclose(expert.predict(obs), model.policy.predict(obs, deterministic=True)[0], rtol=1e-6)
+
+
+def test_a_ppo_expert_run_folder_is_an_expert(tmp_path):
+    # what rl_zoo3 writes for --algo ppo_expert: logs/ppo_expert/ENV_1/ENV.zip (saved by PPOExpert, policy module ppo's)
+    from sb3_aggrevated import PPOExpert
+
+    teacher = LinearVExpert(gym.make("Pendulum-v1").observation_space, gym.make("Pendulum-v1").action_space)
+    model = PPOExpert("TanhMlpPolicy", "Pendulum-v1", expert=teacher, n_steps=64, batch_size=64, n_epochs=1,
+                      policy_kwargs=dict(net_arch=[8]))  # fmt: skip
+    run = tmp_path / "ppo_expert" / "Pendulum-v1_1"
+    run.mkdir(parents=True)
+    model.save(run / "Pendulum-v1.zip")
+    expert = load_expert(run, gym.make("Pendulum-v1"))
+    assert expert.kind == "v" and expert.value(np.zeros((2, 3), dtype=np.float32)).shape == (2,)
+
+
+def test_ddpg_zip_is_told_from_td3_without_a_folder(tmp_path):
+    from stable_baselines3 import DDPG, TD3
+
+    for algo_cls, name in ((DDPG, "DDPG"), (TD3, "TD3")):
+        algo_cls("MlpPolicy", "Pendulum-v1", policy_kwargs=dict(net_arch=[8]), buffer_size=100).save(tmp_path / name)
+        assert type(load_expert(tmp_path / f"{name}.zip").model).__name__ == name
+
+
+def test_frame_stacked_statistics_are_refused_by_name():
+    from sb3_aggrevated.experts import ObsNormalizer
+
+    model = PPO("MlpPolicy", "Pendulum-v1", policy_kwargs=dict(net_arch=[8]))
+    one_frame_of_two = ObsNormalizer(np.zeros(3), np.ones(3), 10.0, 1e-8)  # the model's observations are (3,) here
+    SB3Expert(model, one_frame_of_two)
+    with pytest.raises(ValueError, match=r"statistics have shape \(2,\) but its observations \(3,\).*frame_stack"):
+        SB3Expert(model, ObsNormalizer(np.zeros(2), np.ones(2), 10.0, 1e-8))
+
+
+@pytest.mark.parametrize(
+    "expert_space, env_space",
+    [
+        (gym.spaces.MultiDiscrete([3, 3]), gym.spaces.MultiDiscrete([5, 5])),
+        (gym.spaces.MultiDiscrete([3, 3]), gym.spaces.MultiDiscrete([3, 3, 3])),
+        (gym.spaces.MultiBinary(2), gym.spaces.MultiBinary(4)),
+    ],
+)
+def test_check_spaces_compares_multi_discrete_and_binary_actions(expert_space, env_space):
+    from types import SimpleNamespace
+
+    from sb3_aggrevated.experts import check_spaces
+
+    obs = gym.spaces.Box(-1, 1, (3,))
+    check_spaces(SimpleNamespace(observation_space=obs, action_space=expert_space), obs, expert_space)
+    with pytest.raises(ValueError, match="action space"):
+        check_spaces(SimpleNamespace(observation_space=obs, action_space=expert_space), obs, env_space)
+
+
+def test_check_spaces_refuses_image_observations_against_float_ones():
+    from types import SimpleNamespace
+
+    from sb3_aggrevated.experts import check_spaces
+
+    image, floats = gym.spaces.Box(0, 255, (4, 4, 1), np.uint8), gym.spaces.Box(0, 255, (4, 4, 1), np.float32)
+    act = gym.spaces.Discrete(2)
+    with pytest.raises(ValueError, match="observations are uint8 but the env's are float32"):
+        check_spaces(SimpleNamespace(observation_space=image, action_space=act), floats, act)
+    check_spaces(SimpleNamespace(observation_space=floats, action_space=act), floats.__class__(0, 255, (4, 4, 1)), act)

@@ -59,6 +59,8 @@ def test_expert_by_hub_id_from_the_cache_offline(experts, offline_hub):
             "ppo-BipedalWalker-v3.zip": src / "BipedalWalker-v3.zip",
             "vec_normalize.pkl": src / "BipedalWalker-v3" / "vecnormalize.pkl",
             "config.yml": src / "BipedalWalker-v3" / "config.yml",
+            # rl_zoo3's push_to_hub uploads its logs beside the model, and its load_from_hub fetches them
+            "train_eval_metrics.zip": src / "BipedalWalker-v3.zip",
         },
     )
     expert = load_expert("sb3/ppo-BipedalWalker-v3", gym.make("BipedalWalker-v3"))
@@ -199,3 +201,94 @@ def test_evaluate_cli_reports_learner_and_expert_on_the_same_episodes(experts, t
     assert result["timesteps"] == 256
     assert np.isfinite(result["learner_mean"]) and result["expert_mean"] > result["learner_mean"]
     assert len(envs) == 2 and envs[0] is not envs[1]
+
+
+class _HubServer:
+    """A local stand-in for the Hugging Face Hub's HTTP API (model info and file downloads) serving one repo."""
+
+    def __init__(self, repo_id: str, files: dict[str, Path]):
+        import hashlib
+        import http.server
+        import threading
+
+        self.requested: list[str] = []
+        sha, contents = "a" * 40, {name: src.read_bytes() for name, src in files.items()}
+        server_self = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):  # quiet
+                pass
+
+            def _send(self, code, body=b"", headers=(), head=False):
+                self.send_response(code)
+                for key, value in headers:
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if not head:
+                    self.wfile.write(body)
+
+            def _answer(self, head):
+                path = self.path.split("?")[0]
+                resolve = f"/{repo_id}/resolve/"
+                if path.startswith(resolve):
+                    name = path[len(resolve) :].split("/", 1)[1]
+                    if name not in contents:
+                        return self._send(404, headers=[("X-Error-Code", "EntryNotFound")], head=head)
+                    if not head:
+                        server_self.requested.append(name)
+                    data = contents[name]
+                    etag = '"' + hashlib.sha1(data).hexdigest() + '"'
+                    return self._send(200, data, [("X-Repo-Commit", sha), ("ETag", etag)], head)
+                if path.startswith(f"/api/models/{repo_id}/tree/"):  # the file listing
+                    listing = [{"type": "file", "path": name, "size": len(data), "oid": hashlib.sha1(data).hexdigest()}
+                               for name, data in contents.items()]  # fmt: skip
+                    return self._send(200, json.dumps(listing).encode(), [("Content-Type", "application/json")], head)
+                if path.startswith(f"/api/models/{repo_id}"):  # the model's info
+                    info = {"id": repo_id, "sha": sha, "siblings": [{"rfilename": name} for name in contents]}
+                    return self._send(200, json.dumps(info).encode(), [("Content-Type", "application/json")], head)
+                return self._send(404, headers=[("X-Error-Code", "RepoNotFound")], head=head)
+
+            def do_GET(self):
+                self._answer(False)
+
+            def do_HEAD(self):
+                self._answer(True)
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.httpd.shutdown()
+
+
+def test_expert_by_hub_id_downloads_from_an_endpoint_then_loads_offline(experts, tmp_path):
+    # the real download code (huggingface_hub's snapshot_download) against a local endpoint (HF_ENDPOINT), a repo as
+    # rl_zoo3's push_to_hub writes it: the model zip, its statistics and config, and the logs zip that is not a model
+    src = expert_path(experts, "ppo", "BipedalWalker-v3")
+    files = {
+        "ppo-BipedalWalker-v3.zip": src / "BipedalWalker-v3.zip",
+        "vec_normalize.pkl": src / "BipedalWalker-v3" / "vecnormalize.pkl",
+        "config.yml": src / "BipedalWalker-v3" / "config.yml",
+        "train_eval_metrics.zip": src / "BipedalWalker-v3.zip",
+        "replay.mp4": src / "BipedalWalker-v3" / "config.yml",
+    }
+    server = _HubServer("sb3/ppo-BipedalWalker-v3", files)
+    script = (
+        "import gymnasium as gym; from sb3_aggrevated.experts import load_expert; "
+        "e = load_expert('sb3/ppo-BipedalWalker-v3', gym.make('BipedalWalker-v3')); "
+        "print('LOADED', e.kind, e.obs_normalizer is not None, round(e.value_scale, 3))"
+    )
+    env = {**os.environ, "HF_ENDPOINT": server.url, "HF_HUB_CACHE": str(tmp_path / "cache"), "SB3_AGGREVATED_EXPERTS": ""}
+    env.pop("HF_HUB_OFFLINE", None)
+    try:
+        online = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    finally:
+        server.close()
+    assert "LOADED v True" in online.stdout, online.stderr[-2000:]
+    assert sorted(server.requested) == ["config.yml", "ppo-BipedalWalker-v3.zip", "vec_normalize.pkl"]
+    offline = subprocess.run(
+        [sys.executable, "-c", script], env={**env, "HF_HUB_OFFLINE": "1"}, capture_output=True, text=True, timeout=120
+    )
+    assert offline.stdout == online.stdout, offline.stderr[-2000:]  # the second time from the cache, no endpoint

@@ -1,6 +1,7 @@
 import pickle
 
 import cloudpickle
+import numpy as np
 import pytest
 
 from sb3_aggrevated.schedules import (
@@ -65,3 +66,13 @@ def test_pickle_roundtrip(dumps):
     schedule = LinearRolloutSchedule(1.0, 0.0, n_rollouts=4, delay=2)
     restored = pickle.loads(dumps(schedule))
     assert restored == schedule and restored(3) == 0.75
+
+
+def test_numpy_numbers_are_numbers():
+    # values computed with numpy (np.float32, np.int64) are as good as Python's
+    schedule = make_rollout_schedule(np.float32(0.5), "exponential", what="beta", decay=0.9, n_rollouts=np.int64(3))
+    assert schedule(1) == pytest.approx(0.45) and schedule(3) == 0.0
+    ramp = LinearRolloutSchedule(1.0, 0.0, np.int64(5), delay=np.int64(1))
+    assert ramp(3) == pytest.approx(0.6) and type(ramp.n_rollouts) is int
+    with pytest.raises(ValueError, match="must be a number"):
+        make_rollout_schedule(np.bool_(True), what="beta")
