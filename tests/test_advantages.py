@@ -67,15 +67,16 @@ def test_v_advantage_lambda1_is_return_minus_baseline():
 
 def test_blend_weight_zero_is_learner_exactly():
     learner = np.random.default_rng(0).normal(size=(5, 2)).astype(np.float32)
-    valid = np.ones((5, 2), dtype=bool)
-    adv, mask = blend_advantages(np.ones((5, 2)), valid, learner, valid, 0.0)
-    assert np.array_equal(adv, learner) and mask.all()
+    learner_valid = np.array([[1, 0], [1, 1], [0, 1], [1, 1], [1, 0]], dtype=bool)
+    adv, mask = blend_advantages(np.ones((5, 2)), np.ones((5, 2), dtype=bool), learner, learner_valid, 0.0)
+    assert np.array_equal(adv, learner) and np.array_equal(mask.astype(bool), learner_valid)  # the learner's mask
 
 
 def test_blend_weight_one_is_expert_and_masks():
     expert = np.arange(6.0).reshape(3, 2)
     expert_valid = np.array([[1, 0], [1, 1], [0, 1]], dtype=bool)
-    adv, mask = blend_advantages(expert, expert_valid, np.full((3, 2), 100.0), expert_valid, 1.0)
+    learner_valid = np.array([[1, 1], [0, 1], [1, 1]], dtype=bool)  # other steps: w = 1 leaves them out
+    adv, mask = blend_advantages(expert, expert_valid, np.full((3, 2), 100.0), learner_valid, 1.0)
     np.testing.assert_allclose(adv, np.where(expert_valid, expert, 0.0))
     assert np.array_equal(mask.astype(bool), expert_valid)
 

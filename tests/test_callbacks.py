@@ -119,6 +119,35 @@ def test_callbacks_work_with_plain_ppo_given_an_expert():
     assert all(d >= 0 for d in recorder.values["rollout/expert_action_distance"])
 
 
+def _fixed_learner(env, bias):
+    """PPO whose deterministic action is ``bias`` everywhere (Box: the mean; Discrete: the logits), never updated."""
+    import torch as th
+
+    model = PPO("MlpPolicy", env, **{**TINY, "learning_rate": 0.0})
+    with th.no_grad():
+        model.policy.action_net.weight.zero_()
+        model.policy.action_net.bias.copy_(th.as_tensor(bias))
+    return model
+
+
+def test_expert_action_distance_is_the_distance_and_agreement_the_agreement():
+    from tests.conftest import LinearVExpert
+
+    env = _env()
+    model = _fixed_learner(env, [-0.3])  # the learner always acts -0.3, the expert 0.5: distance 0.8 at every state
+    recorder = _logged_model(model)
+    expert = QuadraticQExpert(env.observation_space, env.action_space, action=0.5)
+    model.learn(64, callback=ExpertActionDistanceCallback(expert=expert))
+    assert recorder.values["rollout/expert_action_distance"] == pytest.approx([0.8], abs=1e-6)
+    discrete = DummyVecEnv([lambda: Monitor(CountEnv(terminate_at=5, discrete=True))] * 2)
+    for learner_bias, agreement in (([-5.0, 5.0], 1.0), ([5.0, -5.0], 0.0)):  # the learner acts 1, then 0; the expert 1
+        model = _fixed_learner(discrete, learner_bias)
+        recorder = _logged_model(model)
+        expert = LinearVExpert(discrete.observation_space, discrete.action_space, action=1)
+        model.learn(64, callback=ExpertActionDistanceCallback(expert=expert))
+        assert recorder.values["rollout/expert_action_agreement"] == [agreement]
+
+
 def test_callback_input_errors():
     with pytest.raises(ValueError, match="stop_at_expert_fraction must be > 0"):
         ExpertEvalCallback(_env(1), stop_at_expert_fraction=0.0)

@@ -201,6 +201,11 @@ def test_evaluate_cli_reports_learner_and_expert_on_the_same_episodes(experts, t
     assert result["timesteps"] == 256
     assert np.isfinite(result["learner_mean"]) and result["expert_mean"] > result["learner_mean"]
     assert len(envs) == 2 and envs[0] is not envs[1]
+    # the same episodes: the learner given as the expert scores exactly what it scores as the learner
+    run = tmp_path / "logs" / "ppo_expert" / "Pendulum-v1_1"
+    itself = cli.main(["--env", "Pendulum-v1", "-f", str(tmp_path / "logs"), "-n", "2", "--expert", str(run)])
+    assert itself["expert_mean"] == pytest.approx(itself["learner_mean"], abs=1e-3)
+    assert itself["learner_mean"] == result["learner_mean"]
 
 
 class _HubServer:

@@ -279,28 +279,60 @@ def test_bc_coef_schedule_per_rollout_survives_save_load(tmp_path, kwargs, expec
     assert [loaded._bc_coef_fn(n) for n in range(5)] == [model._bc_coef_fn(n) for n in range(5)]
 
 
-def test_bc_term_pulls_towards_expert_action():
+@pytest.mark.parametrize("kind", ["q", "v"])
+def test_expert_advantages_alone_teach_the_experts_action(kind):
+    # no cloning: the policy gradient on the expert's advantages, against the env's reward (1 + a, which PPO's own
+    # advantages push to 1). Q*: A* = -(a + 0.5)^2 peaks at -0.5. V*(s) = -2 s with gamma 1: A* = r - 2 = a - 1 rises
+    # with a, as the env's reward does, so the V-expert run is the control that ends where PPO does
     env = DummyVecEnv([lambda: CountEnv(terminate_at=4)] * 2)
-    expert = LinearVExpert(env.observation_space, env.action_space, action=0.8)
-    model = PPOExpert(
-        "TanhMlpPolicy",
-        env,
-        expert=expert,
-        beta=0.0,
-        handover=0.0,
-        bc_coef=1.0,
-        bc_follows_handover=False,
-        learning_rate=3e-3,
-        n_steps=64,
-        batch_size=32,
-        n_epochs=5,
-        policy_kwargs=dict(net_arch=[16]),
-        seed=0,
+    expert = (
+        QuadraticQExpert(env.observation_space, env.action_space, action=-0.5, slope=0.0)
+        if kind == "q"
+        else LinearVExpert(env.observation_space, env.action_space, slope=-2.0, gamma=1.0, action=-0.5)
     )
-    model.learn(64 * 2 * 6)
-    action, _ = model.predict(np.array([[1.0]], dtype=np.float32), deterministic=True)
-    assert action[0, 0] == pytest.approx(0.8, abs=0.15)
-    assert np.abs(model.rollout_buffer.expert_actions).max() < 1.0  # stored strictly inside the tanh bounds
+    actions = {}
+    for handover in (1.0, 0.0):  # the expert's advantages only; PPO's own
+        model = PPOExpert("TanhMlpPolicy", env, expert=expert, beta=0.0, handover=handover, bc_coef=0.0,
+                          expert_gae_lambda=0.0, learning_rate=3e-3, n_steps=64, batch_size=32, n_epochs=5,
+                          policy_kwargs=dict(net_arch=[16]), seed=0)  # fmt: skip
+        model.learn(64 * 2 * 6)
+        actions[handover] = model.predict(np.array([[1.0]], dtype=np.float32), deterministic=True)[0][0, 0]
+    assert actions[0.0] > 0.3  # PPO on the env's reward
+    if kind == "q":
+        assert actions[1.0] < 0.0  # the Q-expert's advantage overrides the reward
+    else:
+        assert actions[1.0] > 0.3
+
+
+@pytest.mark.parametrize("expert_action", [-0.5, -1.0])
+def test_bc_term_pulls_towards_expert_action(expert_action):
+    # CountEnv pays 1 + a, so PPO's own gradient pushes the action up, to 1; the expert's action is below 0: only the
+    # cloning term brings the learner there (its twin without it goes the other way)
+    env = DummyVecEnv([lambda: CountEnv(terminate_at=4)] * 2)
+    expert = LinearVExpert(env.observation_space, env.action_space, action=expert_action)
+    actions = {}
+    for bc_coef in (1.0, 0.0):
+        model = PPOExpert(
+            "TanhMlpPolicy",
+            env,
+            expert=expert,
+            beta=0.0,
+            handover=0.0,
+            bc_coef=bc_coef,
+            bc_follows_handover=False,
+            learning_rate=3e-3,
+            n_steps=64,
+            batch_size=32,
+            n_epochs=5,
+            policy_kwargs=dict(net_arch=[16]),
+            seed=0,
+        )
+        model.learn(64 * 2 * 6)
+        actions[bc_coef] = model.predict(np.array([[1.0]], dtype=np.float32), deterministic=True)[0][0, 0]
+        if bc_coef:  # an expert action at the bound (-1) is stored strictly inside the tanh bounds
+            assert np.abs(model.rollout_buffer.expert_actions).max() == pytest.approx(min(abs(expert_action), 1 - 1e-6))
+            assert np.abs(model.rollout_buffer.expert_actions).max() < 1.0
+    assert actions[1.0] < 0.0 < actions[0.0]
 
 
 @pytest.mark.parametrize(
@@ -388,14 +420,18 @@ def test_discrete_q_expert_runs(experts):
 
 
 def test_aggregated_bc_dataset_keeps_earlier_rollouts():
-    env = DummyVecEnv([lambda: CountEnv(terminate_at=4)] * 2)
+    # actions in [-2, 2] (the tanh policy's units are half of the env's) and a normalised env: the dataset holds raw
+    # states and the expert's actions in policy units
+    from gymnasium.wrappers import RescaleAction
+
+    env = VecNormalize(DummyVecEnv([lambda: RescaleAction(CountEnv(terminate_at=4), -2.0, 2.0)] * 2))
     expert = LinearVExpert(env.observation_space, env.action_space, action=0.8)
     model = PPOExpert("TanhMlpPolicy", env, expert=expert, bc_coef=1.0, bc_buffer_size=200, **TINY)
     model.learn(128 * 3)  # 3 rollouts of 64 steps x 2 envs = 384 pairs into a FIFO of 200
     data = model._bc_data
     assert data["size"] == 200 and data["pos"] == 384 % 200
-    np.testing.assert_allclose(data["actions"], np.clip(0.8, -1, 1))  # the expert's label, in policy units
-    assert set(np.unique(data["obs"])) <= {0.0, 1.0, 2.0, 3.0}  # raw states
+    np.testing.assert_allclose(data["actions"], 0.8 / 2.0, rtol=1e-6)  # the expert's label, in policy units
+    assert set(np.unique(data["obs"])) == {0.0, 1.0, 2.0, 3.0}  # raw states, not VecNormalize's
     with pytest.raises(ValueError, match="bc_buffer_size"):
         PPOExpert("MlpPolicy", env, expert=expert, bc_buffer_size=-1, **TINY)
 

@@ -81,7 +81,7 @@ def _set_env_settings(run, config_kwargs=None, args_kwargs=None, wrapper=None):
     (run / "Pendulum-v1" / "args.yml").write_text(yaml.dump(args))
 
 
-def test_evaluation_and_package_use_the_runs_env_kwargs_and_wrapper(tmp_path):
+def test_evaluation_and_package_use_the_runs_env_kwargs_and_wrapper(tmp_path, monkeypatch):
     run = _zoo_run(tmp_path, EMBEDDED)
     # as rl_zoo3's enjoy reads them: the entry's env_kwargs, replaced by train's --env-kwargs
     _set_env_settings(run, config_kwargs={"g": 5.0})
@@ -101,9 +101,20 @@ def test_evaluation_and_package_use_the_runs_env_kwargs_and_wrapper(tmp_path):
     assert min(rewards) >= -1.0 and max(rewards) <= 0.0  # the run's wrapper clips Pendulum's rewards
     assert steps == 50  # max_episode_steps from the run's --env-kwargs, not Pendulum's 200
     env.close()
+    import sb3_aggrevated.evaluate as evaluate_module
+
+    played = []  # the envs the package's evaluations play on (the learner's, and the expert's)
+
+    def spy(run, env_id, env_kwargs=None, _make=evaluate_module.make_eval_env):
+        env = _make(run, env_id, env_kwargs)
+        played.append((env.venv.envs[0].unwrapped.g, env.venv.envs[0].spec.max_episode_steps, type(env.venv.envs[0])))
+        return env
+
+    monkeypatch.setattr(evaluate_module, "make_eval_env", spy)
     out = tmp_path / "package"
     package_agent("Pendulum-v1", tmp_path / "logs", out, n_eval_episodes=1)
     assert yaml.safe_load((out / "env_kwargs.yml").read_text()) == {"g": 20.0, "max_episode_steps": 50}
+    assert played and all(env == (20.0, 50, ClipReward) for env in played)  # the score was read on the run's env
 
 
 # --- an expert given as an object ----------------------------------------------------------------------------

@@ -133,7 +133,7 @@ def test_conf_file_overrides_the_packaged_yaml(tmp_path):
     conf.write_text(yaml.safe_dump({"Pendulum-v1": entry}))
     _run(zoo("train", "Pendulum-v1", f"-f logs -conf {conf} --eval-freq -1"), tmp_path)
     config = (tmp_path / "logs" / "ppo_expert" / "Pendulum-v1_1" / "Pendulum-v1" / "config.yml").read_text()
-    assert "0.3" in config and "MlpPolicy" in config
+    assert "    - 0.3\n" in config and "    - MlpPolicy\n" in config  # the file's values (the packaged: TanhMlpPolicy)
 
 
 @needs_install
