@@ -121,19 +121,15 @@ def columns_from_report(text: str) -> dict[str, dict[str, list[float]]]:
     if not rows:
         raise ValueError("not a report of benchmarks/fps.py: no table")
     header = [cell.strip() for cell in rows[0].strip().strip("|").split("|")]
-    columns: dict[str, dict[str, list[float]]] = {}
-    for index, cell in enumerate(header):
-        if "each repeat" in cell:
-            name = header[index - 1].replace(" (median)", "")
-            columns[name] = {}
+    # each "(each repeat)" column, named by the median column before it ("fps (median)" -> "fps")
+    names = {index: header[index - 1].replace(" (median)", "") for index, cell in enumerate(header) if "each repeat" in cell}
+    columns: dict[str, dict[str, list[float]]] = {name: {} for name in names.values()}
     for row in rows[1:]:
         cells = [cell.strip() for cell in row.strip().strip("|").split("|")]
         if not cells[0] or set(cells[0]) <= {"-"} or len(cells) != len(header):
             continue
-        for index, cell in enumerate(header):
-            if "each repeat" in cell:
-                values = [float(v) for v in cells[index].split(",")]
-                columns[header[index - 1].replace(" (median)", "")][cells[0]] = values
+        for index, name in names.items():
+            columns[name][cells[0]] = [float(v) for v in cells[index].split(",")]
     if not columns or any("PPO" not in column for column in columns.values()):
         raise ValueError("not a report of benchmarks/fps.py: no '(each repeat)' columns with a PPO row")
     return columns
@@ -151,8 +147,8 @@ def add_paired_to_report(path: Path) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--env", required=True)
-    parser.add_argument("--n-timesteps", type=int, required=True)
+    parser.add_argument("--env", help="the env to time (required unless --paired-from)")
+    parser.add_argument("--n-timesteps", type=int, help="steps per timed run (required unless --paired-from)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--conf", default=None, help="hyperparameter YAML (default: the packaged ppo_expert.yml)")
@@ -175,9 +171,6 @@ def main() -> None:
         metavar="REPORT",
         help="measure nothing: add the per-repeat ratios to reports written before they were part of fps.py's report",
     )
-    if "--paired-from" in sys.argv:  # the measurement's own options are not needed then
-        for action in parser._actions:
-            action.required = False
     args = parser.parse_args()
     if args.paired_from:
         for report in args.paired_from:
@@ -186,7 +179,8 @@ def main() -> None:
             except (OSError, ValueError) as error:
                 parser.error(f"--paired-from {report}: {error}")
         return
-
+    if args.env is None or args.n_timesteps is None:
+        parser.error("the following arguments are required: --env, --n-timesteps (unless --paired-from)")
     if args.repeats < 1 or args.n_timesteps < 1:
         parser.error(f"--repeats and --n-timesteps must be >= 1, got {args.repeats} and {args.n_timesteps}.")
     try:

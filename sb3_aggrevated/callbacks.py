@@ -39,8 +39,9 @@ __all__ = [
 ]
 
 
-def _umask() -> int:
-    """The process's umask (reading it means setting it: set back at once)."""
+def current_umask() -> int:
+    """The process's umask (reading it means setting it: set back at once), for files and folders that
+    ``tempfile`` creates private but that should get an ordinary file's or folder's mode."""
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
@@ -57,7 +58,7 @@ def atomic_write(path: str | os.PathLike, data: bytes) -> None:
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.basename(path))
     try:
-        os.fchmod(fd, 0o666 & ~_umask())  # an ordinary file's mode, as open() gives (mkstemp's is private, 0600)
+        os.fchmod(fd, 0o666 & ~current_umask())  # an ordinary file's mode, as open() gives (mkstemp's is private, 0600)
         with os.fdopen(fd, "wb") as file:
             file.write(data)
             file.flush()

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import tempfile
 import zipfile
@@ -29,6 +28,7 @@ from typing import Any
 import yaml
 from stable_baselines3.common.vec_env import VecEnv
 
+from sb3_aggrevated.callbacks import current_umask
 from sb3_aggrevated.evaluate import (
     _expert_reference,
     _no_reference_note,
@@ -229,9 +229,7 @@ def package_agent(
     # written beside it and moved into place at the end: a failure leaves a previous package as it was
     final.parent.mkdir(parents=True, exist_ok=True)
     out = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    out.chmod(0o777 & ~umask)  # mkdtemp's folder is private (0700); the package gets an ordinary folder's mode
+    out.chmod(0o777 & ~current_umask())  # mkdtemp's folder is private (0700); the package gets an ordinary folder's mode
     try:
         results = _write_package(run, env_id, out, organization, repo_name, n_eval_episodes, seed, video_length, expert)
     except BaseException:
