@@ -98,8 +98,9 @@ def _with_schedules(hyperparams: dict[str, Any]) -> dict[str, Any]:
     return {key: _schedule(value) if key in ("learning_rate", "clip_range") else value for key, value in hyperparams.items()}
 
 
-def build(algo: str, env_id: str, entry: dict[str, Any], seed: int, eval_seed: int = EVAL_SEED_BASE):
-    """The model, as rl_zoo3 would build it for this entry, and a function making its eval env (see ``evaluate``)."""
+def build(algo: str, env_id: str, entry: dict[str, Any], seed: int, eval_seed: int = EVAL_SEED_BASE, threads: int = 1):
+    """The model, as rl_zoo3 would build it for this entry, and a function making its eval env (see ``evaluate``).
+    ``threads``: torch's intra-op threads (1 for every learning benchmark: two runs share the 2 cores)."""
     import torch as th
     from rl_zoo3.utils import get_wrapper_class
     from stable_baselines3 import PPO
@@ -108,7 +109,7 @@ def build(algo: str, env_id: str, entry: dict[str, Any], seed: int, eval_seed: i
 
     from sb3_aggrevated import PPOExpert, TanhGaussianPolicy
 
-    th.set_num_threads(1)
+    th.set_num_threads(threads)
     hp = _with_schedules({k: v for k, v in entry.items() if k not in ZOO_KEYS})
     if isinstance(hp.get("policy_kwargs"), str):
         hp["policy_kwargs"] = eval(hp["policy_kwargs"], {"nn": th.nn, "th": th, "dict": dict})  # as rl_zoo3 does

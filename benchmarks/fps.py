@@ -2,7 +2,8 @@
 Frames per second of PPOExpert against PPO, same config, same process: after an untimed rollout of each, the runs
 alternate (PPO, PPOExpert, then each PPOExpert variant, ``--repeats`` times over), so every algorithm sees the same
 machine load on average. The report gives the median frames per second of each, by the wall clock and by the
-process's CPU time (every run is single-threaded: one torch thread, the envs in the process), and their ratios to
+process's CPU time (every run single-threaded by default: one torch thread, the envs in the process; ``--threads 2``
+gives torch two, as a run on a 2-core machine gets by default), and their ratios to
 PPO's. On a shared machine the CPU-time figure is the steadier one: it leaves out the time the process waited for
 a core. A third figure takes the envs' own CPU time out (their ``step_wait`` and ``reset``, timed below VecNormalize):
 what a step costs the algorithm itself, independent of how costly the states its policy reaches are to simulate. No
@@ -68,12 +69,19 @@ def time_envs(model) -> EnvTimer:
 
 
 def run(
-    algo: str, env_id: str, entry: dict, n_timesteps: int, seed: int, init_from_template: str | None = None
+    algo: str,
+    env_id: str,
+    entry: dict,
+    n_timesteps: int,
+    seed: int,
+    init_from_template: str | None = None,
+    threads: int = 1,
 ) -> tuple[float, float, float]:
     """Frames per wall-clock second, per CPU second, and per CPU second left to the algorithm (the envs' own CPU time
     taken out) of one ``learn(n_timesteps)`` call (model building excluded). With ``init_from_template``, the model
-    starts from that saved model (``compare.py --init-from``): a trained policy's episodes, not a fresh one's."""
-    model, _ = build(algo, env_id, entry, seed)
+    starts from that saved model (``compare.py --init-from``): a trained policy's episodes, not a fresh one's.
+    ``threads``: torch's intra-op threads."""
+    model, _ = build(algo, env_id, entry, seed, threads=threads)
     if init_from_template:
         init_from(model, init_from_template, seed)
     timer = time_envs(model)
@@ -151,6 +159,13 @@ def main() -> None:
     parser.add_argument("--n-timesteps", type=int, help="steps per timed run (required unless --paired-from)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch's intra-op threads for every run (default 1, as the learning benchmarks run; torch's own default is "
+        "the number of cores)",
+    )
     parser.add_argument("--conf", default=None, help="hyperparameter YAML (default: the packaged ppo_expert.yml)")
     parser.add_argument("--params", nargs="*", default=[], help="overrides key=value (YAML values), for every run")
     parser.add_argument(
@@ -183,6 +198,8 @@ def main() -> None:
         parser.error("the following arguments are required: --env, --n-timesteps (unless --paired-from)")
     if args.repeats < 1 or args.n_timesteps < 1:
         parser.error(f"--repeats and --n-timesteps must be >= 1, got {args.repeats} and {args.n_timesteps}.")
+    if args.threads < 1:
+        parser.error(f"--threads must be >= 1 (torch's intra-op threads), got {args.threads}.")
     try:
         entry = load_entry(args.conf, args.env, args.params)
         variants = [(variant, load_entry(args.conf, args.env, args.params + variant.split())) for variant in args.variants]
@@ -194,13 +211,13 @@ def main() -> None:
     for variant, conf in variants:
         runs.append(("ppo_expert", f"PPOExpert, {variant}", conf))
     for algo, _, conf in runs[:2]:  # untimed warm-up (one rollout each): lazy imports and first allocations
-        run(algo, args.env, conf, 1, args.seed, args.init_from)
+        run(algo, args.env, conf, 1, args.seed, args.init_from, args.threads)
     fps: dict[str, list[float]] = {label: [] for _, label, _ in runs}
     cpu_fps: dict[str, list[float]] = {label: [] for _, label, _ in runs}
     algo_fps: dict[str, list[float]] = {label: [] for _, label, _ in runs}
     for repeat in range(args.repeats):
         for algo, label, conf in runs:
-            wall, cpu, own = run(algo, args.env, conf, args.n_timesteps, args.seed, args.init_from)
+            wall, cpu, own = run(algo, args.env, conf, args.n_timesteps, args.seed, args.init_from, args.threads)
             fps[label].append(wall)
             cpu_fps[label].append(cpu)
             algo_fps[label].append(own)
@@ -221,7 +238,8 @@ def main() -> None:
         f"{args.n_timesteps} steps per run from "
         + (f"the saved model `{args.init_from.format(seed=args.seed)}`" if args.init_from else "a fresh model")
         + f" (seed {args.seed}), the runs alternating in one process, "
-        f"{args.repeats} times over; median over the repeats.",
+        f"{args.repeats} times over; median over the repeats; "
+        + ("one torch thread." if args.threads == 1 else f"{args.threads} torch threads (the CPU time counts every thread)."),
         "",
         "The last columns take the CPU time of the envs themselves (their step and reset, below VecNormalize) out: the "
         "algorithm's own cost per step, which does not depend on how costly the states its policy visits are to "

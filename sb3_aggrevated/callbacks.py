@@ -211,7 +211,8 @@ class ExpertEvalCallback(EvalCallback):
     """
     ``EvalCallback`` that also evaluates the expert (once, on the same eval env and episodes) and a
     random policy, and reports the learner's return as a fraction of expert level:
-    ``eval/expert_score = (R - R_random) / (R_expert - R_random)`` (1 means expert level, above 1 better).
+    ``eval/expert_score = (R - R_random) / (R_expert - R_random)`` (1 means expert level, above 1 better), logged
+    with ``eval/expert_mean_reward`` in the evaluation's own row, beside ``eval/mean_reward``.
     Every evaluation is reseeded with ``eval_seed``: the same start states for the learner, the expert and the
     random policy. Given an env id, the callback makes a new env for each evaluation, so the episodes are exactly
     the same; a VecEnv passed in is reused, and an env whose reset keeps simulator state goes on from it
@@ -307,22 +308,45 @@ class ExpertEvalCallback(EvalCallback):
             norm_obs_keys=train.norm_obs_keys,
         )
 
+    def _record_expert_keys(self) -> None:
+        """The expert's return and the learner's score (from ``last_mean_reward``) into the logger's current row."""
+        assert self.expert_mean_reward is not None and self.random_mean_reward is not None
+        span = self.expert_mean_reward - self.random_mean_reward
+        self.expert_score = (self.last_mean_reward - self.random_mean_reward) / span if abs(span) > 1e-8 else float("nan")
+        self.logger.record("eval/expert_mean_reward", self.expert_mean_reward)
+        self.logger.record("eval/expert_score", self.expert_score)
+
     def _on_step(self) -> bool:
         if not (self.eval_freq > 0 and self.n_calls % self.eval_freq == 0):
             return True
         self._renew_eval_env()
         self.eval_env.seed(self.eval_seed)  # the same episodes as the expert's
         previous_best = self.best_mean_reward
-        continue_training = super()._on_step()
+        logger = self.logger
+        dump, own_attribute = logger.dump, "dump" in vars(logger)
+        recorded = []
+
+        def dump_with_expert_keys(step: int = 0) -> None:
+            # EvalCallback dumps its row right after computing the learner's mean: the expert's keys join that row
+            self._record_expert_keys()
+            recorded.append(step)
+            dump(step)
+
+        logger.dump = dump_with_expert_keys  # type: ignore[method-assign]
+        try:
+            continue_training = super()._on_step()
+        finally:  # the logger's own dump again
+            if own_attribute:
+                logger.dump = dump  # type: ignore[method-assign]
+            else:
+                del logger.dump
+        if not recorded:  # an EvalCallback that did not dump its row: the expert's keys in a row of their own
+            self._record_expert_keys()
+            logger.dump(self.num_timesteps)
         vec_normalize = self.model.get_vec_normalize_env()
         if self.best_mean_reward > previous_best and self.best_model_save_path is not None and vec_normalize is not None:
             vec_normalize.save(os.path.join(self.best_model_save_path, "vecnormalize.pkl"))  # beside best_model.zip
-        assert self.expert_mean_reward is not None and self.random_mean_reward is not None
-        span = self.expert_mean_reward - self.random_mean_reward
-        self.expert_score = (self.last_mean_reward - self.random_mean_reward) / span if abs(span) > 1e-8 else float("nan")
-        self.logger.record("eval/expert_mean_reward", self.expert_mean_reward)
-        self.logger.record("eval/expert_score", self.expert_score)
-        self.logger.dump(self.num_timesteps)
+        assert self.expert_score is not None  # recorded with this evaluation's row
         if self.stop_at_expert_fraction is not None and self.expert_score >= self.stop_at_expert_fraction:
             if self.verbose >= 1:
                 print(f"Stopping: the learner reached {self.expert_score:.2f} of expert level.")

@@ -216,6 +216,28 @@ def test_compare_refuses_bad_options_before_the_expert_is_evaluated(tmp_path, ex
     assert not (tmp_path / "out").exists()
 
 
+def test_fps_threads_sets_torchs_threads_for_every_run(tmp_path, monkeypatch):
+    import torch as th
+
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    from compare import load_entry
+    from fps import run
+
+    threads = th.get_num_threads()
+    try:
+        for wanted in (2, 1):
+            run("ppo", "Pendulum-v1", load_entry(None, "Pendulum-v1", ["n_envs=1", "n_steps=64"]), 64, 0, threads=wanted)
+            assert th.get_num_threads() == wanted
+    finally:
+        th.set_num_threads(threads)
+    out = tmp_path / "fps.md"
+    args = [str(BENCHMARKS / "fps.py"), "--env", "Pendulum-v1", "--n-timesteps", "256", "--repeats", "1", "--out", str(out)]
+    _run([*args, "--threads", "2"], tmp_path)
+    assert "2 torch threads (the CPU time counts every thread)." in out.read_text()
+    proc = subprocess.run([sys.executable, *args, "--threads", "0"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "--threads must be >= 1" in proc.stderr, proc.stderr[-2000:]
+
+
 def test_fps_refuses_a_variant_that_is_not_key_value(tmp_path):
     proc = subprocess.run(
         [sys.executable, str(BENCHMARKS / "fps.py"), "--env", "Pendulum-v1", "--n-timesteps", "64", "--variants", "bc_steps0"],

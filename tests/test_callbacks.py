@@ -24,8 +24,10 @@ class _Recorder(KVWriter):
 
     def __init__(self):
         self.values: dict[str, list] = {}
+        self.rows: list[set] = []  # the keys of each dumped row
 
     def write(self, key_values, key_excluded, step=0):
+        self.rows.append(set(key_values))
         for key, value in key_values.items():
             self.values.setdefault(key, []).append(value)
 
@@ -75,7 +77,30 @@ def test_expert_eval_callback_logs_score_and_saves_best_with_statistics(tmp_path
     span = callback.expert_mean_reward - callback.random_mean_reward
     last = recorder.values["eval/mean_reward"][-1]
     assert recorder.values["eval/expert_score"][-1] == pytest.approx((last - callback.random_mean_reward) / span)
+    # the expert's keys in the evaluation's own row (one row per evaluation, not a second one of their own)
+    eval_rows = [row for row in recorder.rows if row & {"eval/mean_reward", "eval/expert_score"}]
+    assert len(eval_rows) == len(recorder.values["eval/mean_reward"]) == 4  # 128 calls, one evaluation per 32
+    assert all({"eval/mean_reward", "eval/expert_mean_reward", "eval/expert_score"} <= row for row in eval_rows)
     assert (tmp_path / "best_model.zip").is_file() and (tmp_path / "vecnormalize.pkl").is_file()
+
+
+def test_expert_eval_callback_logs_expert_keys_where_eval_callback_does_not_dump(monkeypatch):
+    # an EvalCallback whose _on_step dumps no row (another SB3 version): the expert's keys still get logged
+    from stable_baselines3.common.callbacks import EvalCallback
+
+    def evaluate_without_dump(self):
+        self.last_mean_reward = 5.0
+        return True
+
+    monkeypatch.setattr(EvalCallback, "_on_step", evaluate_without_dump)
+    model = PPO("MlpPolicy", _env(), **TINY)
+    recorder = _logged_model(model)
+    expert = QuadraticQExpert(model.observation_space, model.action_space, action=0.5)
+    callback = ExpertEvalCallback(_env(1), expert=expert, n_eval_episodes=2, eval_freq=16, verbose=0)
+    model.learn(32, callback=callback)
+    assert {"eval/expert_mean_reward", "eval/expert_score"} in recorder.rows  # a row of their own
+    assert callback.expert_score == pytest.approx((5.0 - callback.random_mean_reward) / (7.5 - callback.random_mean_reward))
+    assert "dump" not in vars(model.logger)  # the logger's own method again
 
 
 def test_expert_eval_callback_stops_at_expert_level():
