@@ -22,7 +22,7 @@ from stable_baselines3.common.policies import ActorCriticPolicy, BasePolicy
 from stable_baselines3.common.preprocessing import get_action_dim
 from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
 from stable_baselines3.common.utils import explained_variance, obs_as_tensor, update_learning_rate
-from stable_baselines3.common.vec_env import VecEnv
+from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 from torch.nn import functional as F
 
 from sb3_aggrevated.buffers import (
@@ -363,6 +363,7 @@ class PPOExpert(PPO):
             self._expert_rng = loaded_rng
         if self.log_std_from_expert and self.expert is not None:
             self._init_log_std_from_expert()
+        self._raw_obs_source()  # refuse now, not at the first rollout, an env whose raw observations are not the learner's
 
     def _init_log_std_from_expert(self) -> None:
         """Start the learner's state-independent log-std at the expert's (load() then restores the saved one)."""
@@ -487,8 +488,9 @@ class PPOExpert(PPO):
         # load() without an env still checks the expert against the learner's (saved) spaces
         spaces_of = self.env if self.env is not None else _Spaces(self.observation_space, self.action_space)
         self.expert = load_expert(source, spaces_of, **self.expert_kwargs)
-        if isinstance(source, (str, os.PathLike)):
-            self.expert_id = str(source)
+        # the reference evaluate.py and the hub card reload the expert from: none for an object (a loaded model's
+        # saved id named the expert it trained with, not this one)
+        self.expert_id = str(source) if isinstance(source, (str, os.PathLike)) else None
         self.expert_name = str(getattr(self.expert, "name", type(self.expert).__name__))
 
     def _excluded_save_params(self) -> list[str]:
@@ -497,10 +499,31 @@ class PPOExpert(PPO):
 
     # --- roll-in -----------------------------------------------------------------------------------
 
-    def _raw_obs(self, obs: Any) -> np.ndarray:
-        """The env's own observation (undo the learner's VecNormalize)."""
-        if self._vec_normalize_env is not None:
-            return np.asarray(self._vec_normalize_env.get_original_obs())
+    def _raw_obs_source(self) -> VecNormalize | None:
+        """
+        The VecNormalize whose original observations (``get_original_obs``) are the learner's own, un-normalised;
+        ``None`` without one. A wrapper above VecNormalize that changes the observations (rl_zoo3's ``frame_stack``
+        sits above its ``normalize``; SB3's VecTransposeImage for images) makes them another array than the
+        learner's: refused with an expert (its inputs and the cloning dataset would not match the learner's);
+        without one the learner's observations stand in (only the buffer keeps them).
+        """
+        vec_normalize = self._vec_normalize_env
+        if vec_normalize is None or self.env is None or self.env.observation_space == vec_normalize.observation_space:
+            return vec_normalize
+        if self.expert is not None:
+            raise ValueError(
+                f"PPOExpert reads the env's own observations for the expert from VecNormalize, but a wrapper above it "
+                f"changes them ({type(self.env).__name__}: observation space {self.env.observation_space}, VecNormalize's "
+                f"{vec_normalize.observation_space}), so the expert, its advantages and the cloning dataset would see "
+                "other observations than the learner. Wrap VecNormalize outermost (e.g. VecNormalize(VecFrameStack(env, n)));"
+                " with rl_zoo3, drop frame_stack or normalize for PPOExpert."
+            )
+        return None
+
+    def _raw_obs(self, obs: Any, source: VecNormalize | None) -> np.ndarray:
+        """The env's own observation (undo the learner's VecNormalize; ``source`` from ``_raw_obs_source``)."""
+        if source is not None:
+            return np.asarray(source.get_original_obs())
         return np.asarray(obs)
 
     def _expert_mask(self, beta: float, episode_starts: np.ndarray) -> np.ndarray:
@@ -563,6 +586,8 @@ class PPOExpert(PPO):
         # PPOExpert: the roll-in probability of this rollout
         beta = self._beta_fn(self._n_rollouts)
         use_rollin = self.expert is not None and (beta > 0.0 or self.mixing == "episode")
+        raw_source = self._raw_obs_source()  # PPOExpert: where the env's own observations come from
+        clipped_terminals = 0  # PPOExpert: truncations whose terminal observation VecNormalize clipped
 
         callback.on_rollout_start()
 
@@ -580,7 +605,7 @@ class PPOExpert(PPO):
             # Rescale and perform action
             clipped_actions = self._to_env_actions(actions)  # PPOExpert: same rescale / clip as PPO
 
-            raw_obs = self._raw_obs(self._last_obs)  # type: ignore[arg-type]  # PPOExpert
+            raw_obs = self._raw_obs(self._last_obs, raw_source)  # type: ignore[arg-type]  # PPOExpert
             expert_executed = np.zeros(env.num_envs, dtype=bool)  # PPOExpert
             if use_rollin:  # PPOExpert: execute the expert's action where the draw says so
                 assert self.expert is not None
@@ -599,13 +624,16 @@ class PPOExpert(PPO):
                 raw_rewards = self._vec_normalize_env.get_original_reward()
             else:
                 raw_rewards = np.array(rewards, dtype=np.float32)
-            raw_next_obs = np.array(self._raw_obs(new_obs), dtype=np.float32)
+            raw_next_obs = np.array(self._raw_obs(new_obs, raw_source), dtype=np.float32)
             truncated = np.array([info.get("TimeLimit.truncated", False) for info in infos], dtype=bool)
             for idx in np.flatnonzero(dones):
                 terminal_obs = infos[idx].get("terminal_observation")
                 if terminal_obs is not None:
-                    if self._vec_normalize_env is not None:
-                        terminal_obs = self._vec_normalize_env.unnormalize_obs(terminal_obs)
+                    if raw_source is not None:
+                        # VecNormalize keeps no raw copy of the terminal observation: un-normalise its clipped one
+                        if truncated[idx] and raw_source.norm_obs and np.any(np.abs(terminal_obs) >= raw_source.clip_obs):
+                            clipped_terminals += 1
+                        terminal_obs = raw_source.unnormalize_obs(terminal_obs)
                     raw_next_obs[idx] = np.asarray(terminal_obs)
 
             self.num_timesteps += env.num_envs
@@ -662,6 +690,15 @@ class PPOExpert(PPO):
             values = self.policy.predict_values(obs_as_tensor(new_obs, self.device))  # type: ignore[arg-type]
 
         rollout_buffer.compute_returns_and_advantage(last_values=values, dones=dones)
+        if clipped_terminals and self.expert is not None and self.expert.kind == "v":  # PPOExpert: V*(s_T) reads them
+            self.logger.record("rollout/clipped_terminal_observations", clipped_terminals)
+            warnings.warn(
+                "VecNormalize clipped the terminal observation of truncated episodes (some |normalised value| >= its "
+                "clip_obs) and keeps no raw copy of it: the expert's value V*(s_T) at those truncations reads the clipped "
+                "state (rollout/clipped_terminal_observations counts them per rollout). Raise VecNormalize's clip_obs "
+                '(rl_zoo3: normalize: "dict(clip_obs=...)") if it persists.',
+                stacklevel=2,
+            )
         self._set_expert_targets(rollout_buffer, beta)  # PPOExpert
         self._n_rollouts += 1  # PPOExpert
 

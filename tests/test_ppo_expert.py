@@ -833,3 +833,52 @@ def test_aggregated_bc_dataset_saves_and_loads_in_order(tmp_path):
     wrong = PPOExpert("TanhMlpPolicy", other, bc_buffer_size=10, **TINY)
     with pytest.raises(ValueError, match="saved for another env"):
         wrong.load_replay_buffer(tmp_path / "bc.npz")
+
+
+def test_loading_with_an_expert_object_forgets_the_saved_expert_reference(tmp_path):
+    # evaluate.py and the hub card reload the expert from expert_id: it must not name the expert trained with before
+    model = PPOExpert("MlpPolicy", _pendulum(), expert="embedded/sac-Pendulum-v1", **TINY)
+    assert model.expert_id == "embedded/sac-Pendulum-v1"
+    model.save(tmp_path / "model")
+    other = QuadraticQExpert(model.observation_space, model.action_space)
+    loaded = PPOExpert.load(tmp_path / "model", env=_pendulum(), expert=other)
+    assert loaded.expert is other and loaded.expert_id is None and loaded.expert_name == "QuadraticQExpert"
+    assert PPOExpert.load(tmp_path / "model").expert_id == "embedded/sac-Pendulum-v1"  # no expert given: the saved one
+
+
+def test_a_wrapper_above_vec_normalize_that_changes_observations():
+    # rl_zoo3's order: normalize, then frame_stack above it; VecNormalize's original observations are not the learner's
+    from stable_baselines3.common.vec_env import VecFrameStack
+
+    def stacked():
+        return VecFrameStack(VecNormalize(make_vec_env("Pendulum-v1", n_envs=2, seed=0)), 2)
+
+    model = PPOExpert("MlpPolicy", stacked(), **TINY)  # no expert: PPO, the learner's own observations in the buffer
+    model.learn(128)
+    assert model.rollout_buffer.raw_observations.shape[-1] == 6
+    expert = LinearVExpert(model.observation_space, model.action_space)
+    with pytest.raises(ValueError, match=r"a wrapper above it changes them \(VecFrameStack.*Wrap VecNormalize outermost"):
+        PPOExpert("MlpPolicy", stacked(), expert=expert, **TINY)
+    outermost = VecNormalize(VecFrameStack(make_vec_env("Pendulum-v1", n_envs=2, seed=0), 2))
+    model = PPOExpert("MlpPolicy", outermost, expert=expert, beta=1.0, **TINY)
+    model.learn(64)
+    assert expert.seen[0].shape == (2, 6)  # raw stacked observations, the learner's own un-normalised
+
+
+@pytest.mark.parametrize("clip_obs", [1.0, 10.0])
+def test_a_terminal_observation_clipped_by_vec_normalize_is_reported(clip_obs):
+    # obs = t, truncated at 4: early on, VecNormalize clips the terminal observation 4 at clip_obs=1 (not at 10), and
+    # keeps no raw copy of it, so the V-expert's value at the truncation reads the clipped state: said, not silent
+    env = VecNormalize(DummyVecEnv([lambda: TimeLimit(CountEnv(terminate_at=100), 4)] * 2), clip_obs=clip_obs)
+    expert = LinearVExpert(env.observation_space, env.action_space, slope=1.0, gamma=0.9)
+    model = PPOExpert("MlpPolicy", env, expert=expert, beta=0.5, n_steps=8, batch_size=16, n_epochs=1, seed=0)
+    recorder = RolloutEndRecorder(lambda m: m.rollout_buffer.raw_next_observations[:, :, 0].copy())
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.learn(16, callback=recorder)
+    clipped = [w for w in caught if "clipped the terminal observation" in str(w.message)]
+    next_obs = recorder.values[0]  # steps 1..4 per episode: the truncation's next observation should read 4
+    if clip_obs == 1.0:
+        assert np.all(next_obs[3] < 3.0) and len(clipped) == 1  # clipped: the un-normalised state reads below 4
+    else:
+        assert next_obs[3].tolist() == pytest.approx([4.0, 4.0]) and not clipped
