@@ -15,36 +15,46 @@ from typing import Any
 import yaml
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.evaluation import evaluate_policy
-from stable_baselines3.common.vec_env import VecEnv
+from stable_baselines3.common.vec_env import VecEnv, VecFrameStack
 
 from sb3_aggrevated.callbacks import evaluate_expert
-from sb3_aggrevated.experts import _zoo_config, load_expert, load_vec_normalize
+from sb3_aggrevated.experts import PythonTag, _zoo_config, load_expert, load_vec_normalize
 from sb3_aggrevated.ppo_expert import PPOExpert
 
 
+def zoo_name(env_id: str) -> str:
+    """The name rl_zoo3 gives an env's run folders and files: ``huggingface_sb3.EnvironmentName`` (``ALE/Pong-v5`` ->
+    ``ALE-Pong-v5``; ``module:Env-v0`` -> ``Env-v0``); the env id itself where it has neither."""
+    from huggingface_sb3 import EnvironmentName
+
+    return str(EnvironmentName(env_id))
+
+
 def find_run(folder: str, algo: str, env_id: str, exp_id: int = 0) -> Path:
-    """The run folder rl_zoo3 wrote (``FOLDER/ALGO/ENV_ID``; the latest where ``exp_id`` is 0)."""
+    """The run folder rl_zoo3 wrote (``FOLDER/ALGO/ENV_N``, ``ENV`` the env's :func:`zoo_name`; the latest where
+    ``exp_id`` is 0)."""
     base = Path(folder) / algo
+    name = zoo_name(env_id)
     # rl_zoo3's run folders ENV_N, by N
     runs = sorted(
-        (p for p in base.glob(f"{env_id}_*") if p.name[len(env_id) + 1 :].isdigit()),
-        key=lambda p: int(p.name[len(env_id) + 1 :]),
+        (p for p in base.glob(f"{name}_*") if p.name[len(name) + 1 :].isdigit()),
+        key=lambda p: int(p.name[len(name) + 1 :]),
     )
     if exp_id > 0:
-        run = base / f"{env_id}_{exp_id}"
+        run = base / f"{name}_{exp_id}"
     else:
         if not runs:
             raise FileNotFoundError(f"No run of {algo} on {env_id} in {base}: train one with `python -m rl_zoo3.train`.")
         run = runs[-1]
-    if not (run / f"{env_id}.zip").is_file():
-        others = [p for p in runs if (p / f"{env_id}.zip").is_file()]
+    if not (run / f"{name}.zip").is_file():
+        others = [p for p in runs if (p / f"{name}.zip").is_file()]
         hint = (
             f" Runs of {env_id} with a model: {', '.join(p.name for p in others)}; choose one with --exp-id N."
             if others
             else ""
         )
         latest = " (the latest run: one that stopped before saving, e.g. on a wrong setting)" if exp_id <= 0 else ""
-        raise FileNotFoundError(f"No trained model {run / f'{env_id}.zip'}{latest}.{hint}")
+        raise FileNotFoundError(f"No trained model {run / f'{name}.zip'}{latest}.{hint}")
     return run
 
 
@@ -58,7 +68,7 @@ def run_env_kwargs(run: Path, env_id: str) -> dict[str, Any]:
     :param env_id: the env
     :return: the keyword arguments (a new dict)
     """
-    config_dir = run / env_id
+    config_dir = run / zoo_name(env_id)
     env_kwargs: dict[str, Any] = {}
     if (config_dir / "config.yml").is_file():
         env_kwargs = dict(_zoo_config(config_dir / "config.yml").get("env_kwargs") or {})
@@ -68,13 +78,22 @@ def run_env_kwargs(run: Path, env_id: str) -> dict[str, Any]:
         given = _zoo_config(config_dir / "args.yml").get("env_kwargs")
         if given is not None:
             env_kwargs = dict(given)
+    objects = sorted(key for key, value in env_kwargs.items() if isinstance(value, PythonTag))
+    if objects:
+        raise ValueError(
+            f"The run {run} was trained with env_kwargs holding Python objects ({', '.join(objects)}: "
+            f"{', '.join(str(env_kwargs[key]) for key in objects)}), which sb3_aggrevated reads from its YAML files but "
+            "does not construct: evaluate it from Python with make_eval_env(run, env_id, env_kwargs={...}) and "
+            "evaluate_run, or train with plain values."
+        )
     return env_kwargs
 
 
 def make_eval_env(run: Path, env_id: str, env_kwargs: dict[str, Any] | None = None) -> VecEnv:
     """
-    One env for evaluating a run, as the run trained: its env keyword arguments and ``env_wrapper``, and its
-    VecNormalize statistics frozen (no updates, raw rewards).
+    One env for evaluating a run, as the run trained (as ``rl_zoo3.enjoy`` makes it): its env keyword arguments,
+    ``env_wrapper`` and ``vec_env_wrapper``, its VecNormalize statistics frozen (no updates, raw rewards), and its
+    ``frame_stack``.
 
     :param run: the run folder rl_zoo3 wrote
     :param env_id: the env
@@ -85,15 +104,21 @@ def make_eval_env(run: Path, env_id: str, env_kwargs: dict[str, Any] | None = No
 
     if env_kwargs is None:
         env_kwargs = run_env_kwargs(run, env_id)
-    config = run / env_id / "config.yml"
-    wrapper = get_wrapper_class(_zoo_config(config)) if config.is_file() else None
-    env = make_vec_env(env_id, n_envs=1, env_kwargs=env_kwargs, wrapper_class=wrapper)
-    vec_path = run / env_id / "vecnormalize.pkl"
+    config_path = run / zoo_name(env_id) / "config.yml"
+    config = _zoo_config(config_path) if config_path.is_file() else {}
+    # as rl_zoo3's create_test_env builds it: env_wrapper, vec_env_wrapper, VecNormalize, then frame_stack
+    env = make_vec_env(env_id, n_envs=1, env_kwargs=env_kwargs, wrapper_class=get_wrapper_class(config))
+    vec_env_wrapper = get_wrapper_class(config, "vec_env_wrapper")
+    if vec_env_wrapper is not None:
+        env = vec_env_wrapper(env)  # type: ignore[arg-type,assignment]  # rl_zoo3 types it as a gym wrapper
+    vec_path = run / zoo_name(env_id) / "vecnormalize.pkl"
     if vec_path.is_file():
         vec = load_vec_normalize(vec_path)
         vec.set_venv(env)
         vec.training, vec.norm_reward = False, False
-        return vec
+        env = vec
+    if int(config.get("frame_stack") or 0) > 0:
+        env = VecFrameStack(env, int(config["frame_stack"]))
     return env
 
 
@@ -182,12 +207,12 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     args = parser.parse_args(argv)
 
     run = find_run(args.folder, args.algo, args.env, args.exp_id)
-    model = PPOExpert.load(run / f"{args.env}.zip", device="cpu")
+    model = PPOExpert.load(run / f"{zoo_name(args.env)}.zip", device="cpu")
     reference = _expert_reference(model, args.expert)
     result = evaluate_run(run, args.env, model, args.n_episodes, args.seed)
     result["timesteps"] = model.num_timesteps
     print(
-        f"Learner  ({run / args.env}.zip, {model.num_timesteps} steps): "
+        f"Learner  ({run / zoo_name(args.env)}.zip, {model.num_timesteps} steps): "
         f"{result['learner_mean']:.1f} +- {result['learner_std']:.1f} over {args.n_episodes} episodes"
     )
     if reference is not None:

@@ -777,8 +777,21 @@ def resolve_expert_source(reference: str | os.PathLike) -> tuple[Path, str | Non
     )
 
 
+class PythonTag(str):
+    """A value an RL Zoo YAML file holds as a Python object (``!!python/name:torch.nn.ReLU``, ...), kept as its tag and
+    text: read, never constructed (rl_zoo3 writes them where ``-params`` held Python objects)."""
+
+
+def _python_tag(loader: Any, tag_suffix: str, node: Any) -> PythonTag:
+    import yaml
+
+    value = node.value if isinstance(node, yaml.ScalarNode) else loader.construct_object(node, deep=True)
+    return PythonTag(f"!!python/{tag_suffix}{' ' + str(value) if value not in ('', None) else ''}")
+
+
 def _zoo_config(path: Path) -> dict[str, Any]:
-    """Read an RL Zoo ``config.yml`` (an OrderedDict dumped by PyYAML) without constructing arbitrary objects."""
+    """Read an RL Zoo ``config.yml`` / ``args.yml`` (an OrderedDict dumped by PyYAML) without constructing arbitrary
+    objects: any other Python object in it is read as a :class:`PythonTag`."""
     import yaml
 
     class _Loader(yaml.SafeLoader):
@@ -788,6 +801,7 @@ def _zoo_config(path: Path) -> dict[str, Any]:
         "tag:yaml.org,2002:python/object/apply:collections.OrderedDict",
         lambda loader, node: dict(loader.construct_sequence(node.value[0], deep=True)),
     )
+    _Loader.add_multi_constructor("tag:yaml.org,2002:python/", _python_tag)
     try:
         config = yaml.load(Path(path).read_text(), Loader=_Loader)  # noqa: S506 (a safe loader plus one tag)
     except yaml.YAMLError:

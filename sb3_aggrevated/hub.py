@@ -36,6 +36,7 @@ from sb3_aggrevated.evaluate import (
     find_run,
     make_eval_env,
     run_env_kwargs,
+    zoo_name,
 )
 from sb3_aggrevated.ppo_expert import PPOExpert
 from sb3_aggrevated.zoo import ALGO_NAME
@@ -125,7 +126,7 @@ def model_card(env_id: str, organization: str, repo_name: str, results: dict[str
     rollouts = results.get("n_rollouts")
     rollouts_text = f" ({rollouts} rollouts in all, counting runs continued with `-i`)" if rollouts is not None else ""
     # rl_zoo3's load_from_hub fetches ORG/ALGO-ENV unless told the repository's name
-    name_option = "" if repo_name == f"{ALGO_NAME}-{env_id}" else f" -name {repo_name}"
+    name_option = "" if repo_name == f"{ALGO_NAME}-{zoo_name(env_id)}" else f" -name {repo_name}"
     text = f"""---
 {yaml.safe_dump(metadata, sort_keys=False)}---
 
@@ -241,6 +242,22 @@ def package_agent(
     return results
 
 
+#: What :func:`package_agent` writes besides the model (``ppo_expert-ENV.zip`` and its unzipped folder).
+PACKAGE_FILES = frozenset(
+    {"config.yml", "args.yml", "env_kwargs.yml", "vec_normalize.pkl", "train_eval_metrics.zip", "results.json", "README.md"}
+    | {"replay.mp4"}
+)
+
+
+def _foreign_entries(folder: Path) -> list[str]:
+    """The entries of a package folder that no package holds (a clone's ``.git``, the user's own notes)."""
+    return sorted(
+        entry.name
+        for entry in folder.iterdir()
+        if entry.name not in PACKAGE_FILES and not entry.name.startswith(f"{ALGO_NAME}-")
+    )
+
+
 def _is_package(folder: Path) -> bool:
     """Whether ``folder`` is one :func:`package_agent` wrote (its ``results.json`` names PPOExpert)."""
     try:
@@ -265,6 +282,12 @@ def _check_package_folder(out: Path, run: Path) -> None:
             "of a PPOExpert agent): packaging replaces the folder's content, so choose an empty or new folder, or empty "
             "this one yourself."
         )
+    if out.is_dir() and (foreign := _foreign_entries(out)):
+        raise ValueError(
+            f"The package folder {out} holds an earlier package and also {', '.join(foreign)}, which no package holds: "
+            "packaging replaces the whole folder and would delete them. Move them out (a clone of the Hub repository "
+            "is not a package folder: package into another folder and push from there), or choose another folder."
+        )
 
 
 def _write_package(
@@ -279,13 +302,14 @@ def _write_package(
     expert: Any,
 ) -> dict[str, Any]:
     """:func:`package_agent`'s files, written into the empty folder ``out``."""
-    repo_name = repo_name or f"{ALGO_NAME}-{env_id}"
-    config_dir = run / env_id
+    env_name = zoo_name(env_id)  # rl_zoo3's name of the env in files and repository names ('/' -> '-')
+    repo_name = repo_name or f"{ALGO_NAME}-{env_name}"
+    config_dir = run / env_name
     env_kwargs = run_env_kwargs(run, env_id)
 
-    # the model (never with its expert: PPOExpert excludes it from the zip)
-    model_name = f"{ALGO_NAME}-{env_id}"
-    shutil.copy(run / f"{env_id}.zip", out / f"{model_name}.zip")
+    # the model (never with its expert: PPOExpert excludes it from the zip), named as rl_zoo3.load_from_hub fetches it
+    model_name = f"{ALGO_NAME}-{env_name}"
+    shutil.copy(run / f"{env_name}.zip", out / f"{model_name}.zip")
     with zipfile.ZipFile(out / f"{model_name}.zip") as archive:
         archive.extractall(out / model_name)
     for name in ("config.yml", "args.yml"):
@@ -299,9 +323,18 @@ def _write_package(
             archive.write(path, path.name)
 
     # evaluations: the learner, and its expert on the same episodes
-    model = PPOExpert.load(run / f"{env_id}.zip", device="cpu")
+    model = PPOExpert.load(run / f"{env_name}.zip", device="cpu")
     reference = _expert_reference(model, expert)
-    readings = evaluate_run(run, env_id, model, n_eval_episodes, seed, expert=reference, env_kwargs=env_kwargs)
+    try:
+        readings = evaluate_run(run, env_id, model, n_eval_episodes, seed, expert=reference, env_kwargs=env_kwargs)
+    except FileNotFoundError as err:
+        if expert is not None or reference is None:
+            raise
+        raise FileNotFoundError(
+            f"{err}\nThe expert {reference!r} recorded in the model could not be loaded here (moved, or another "
+            "machine): pass --expert REF (package_agent(expert=...): a path, embedded/NAME or Hub id) to measure it "
+            "beside the learner."
+        ) from err
     results: dict[str, Any] = {
         "env_id": env_id,
         "algo": "PPOExpert",
@@ -368,7 +401,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--local-only", action="store_true", help="write the folder, do not upload")
     args = parser.parse_args(argv)
-    repo_name = args.repo_name or f"{ALGO_NAME}-{args.env}"
+    repo_name = args.repo_name or f"{ALGO_NAME}-{zoo_name(args.env)}"
     out = Path(args.out or Path("hub") / args.organization / repo_name)
     results = package_agent(
         args.env,

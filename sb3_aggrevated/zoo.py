@@ -11,6 +11,7 @@ imported rl_zoo3 with the hook turned off).
 from __future__ import annotations
 
 import functools
+import importlib
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -180,7 +181,8 @@ def patch_huggingface_sb3(module: ModuleType) -> None:
 
 
 def register() -> None:
-    """Register PPOExpert with every rl_zoo3 module (imports rl_zoo3)."""
+    """Register PPOExpert with every rl_zoo3 module (imports rl_zoo3), and make ``rl_zoo3.push_to_hub`` importable
+    (:func:`patch_huggingface_sb3`): by hand, what the startup hook does on import."""
     import rl_zoo3.exp_manager
     import rl_zoo3.hyperparams_opt
     import rl_zoo3.utils
@@ -188,3 +190,8 @@ def register() -> None:
     register_algo(rl_zoo3.utils)
     register_sampler(rl_zoo3.hyperparams_opt)
     register_default_config(rl_zoo3.exp_manager)
+    try:  # the module (the package's own `push_to_hub` attribute is the function of that name)
+        hub_module = importlib.import_module("huggingface_sb3.push_to_hub")
+    except ImportError:  # no Hub integration installed: nothing to patch
+        return
+    patch_huggingface_sb3(hub_module)

@@ -1,6 +1,7 @@
 """The paths a user takes after training: loading, continuing, evaluating and packaging a run, and what bad input gets."""
 
 import json
+import shutil
 from collections import OrderedDict
 
 import numpy as np
@@ -51,18 +52,29 @@ def test_package_refuses_a_folder_it_did_not_write_and_keeps_a_package_until_the
     first = package_agent("Pendulum-v1", logs, out, n_eval_episodes=1)
     assert out.stat().st_mode & 0o777 == notes.stat().st_mode & 0o777  # the mode of a folder made the ordinary way
     assert json.loads((out / "results.json").read_text()) == first
-    (out / "stale.txt").write_text("from an older package")
+    # a file no package holds (the user's notes, a clone's .git) is never deleted: refused, the package left as it was
+    (out / "notes.txt").write_text("mine")
+    (out / ".git").mkdir()
+    with pytest.raises(ValueError, match=r"holds an earlier package and also \.git, notes\.txt, which no package holds"):
+        package_agent("Pendulum-v1", logs, out, n_eval_episodes=1)
+    assert (out / "notes.txt").read_text() == "mine" and (out / ".git").is_dir()
+    assert json.loads((out / "results.json").read_text()) == first
+    shutil.rmtree(out / ".git")
+    (out / "notes.txt").unlink()
+    (out / "replay.mp4").write_text("from an older package")
     package_agent("Pendulum-v1", logs, out, n_eval_episodes=1)  # an earlier package is replaced whole
-    assert not (out / "stale.txt").exists() and (out / "results.json").is_file()
+    assert (out / "results.json").is_file()
+    assert not (out / "replay.mp4").exists() or (out / "replay.mp4").read_bytes() != b"from an older package"
 
     def broken(*args, **kwargs):
         raise RuntimeError("evaluation failed")
 
-    (out / "stale.txt").write_text("from an older package")
+    (out / "replay.mp4").write_text("from an older package")
     monkeypatch.setattr(hub, "evaluate_run", broken)
     with pytest.raises(RuntimeError, match="evaluation failed"):
         package_agent("Pendulum-v1", logs, out, n_eval_episodes=1)
-    assert (out / "stale.txt").is_file() and json.loads((out / "results.json").read_text()) == first
+    assert (out / "replay.mp4").read_text() == "from an older package"
+    assert json.loads((out / "results.json").read_text())["algo"] == "PPOExpert"
     assert sorted(p.name for p in out.parent.iterdir()) == ["repo"]  # no half-written folder left beside it
 
 
@@ -117,6 +129,63 @@ def test_evaluation_and_package_use_the_runs_env_kwargs_and_wrapper(tmp_path, mo
     assert played and all(env == (20.0, 50, ClipReward) for env in played)  # the score was read on the run's env
 
 
+def test_run_files_with_python_objects_are_read_not_dropped(tmp_path):
+    # rl_zoo3 writes `-params "policy_kwargs:dict(activation_fn=nn.ReLU)"` into args.yml / config.yml as a Python tag:
+    # the rest of the file still counts (a safe loader that failed on the tag read the whole file as empty)
+    import torch as th
+
+    from sb3_aggrevated.experts import PythonTag, _zoo_config
+
+    run = _zoo_run(tmp_path, EMBEDDED)
+    args = OrderedDict([("env_kwargs", {"g": 20.0}), ("hyperparams", {"policy_kwargs": {"activation_fn": th.nn.ReLU}})])
+    (run / "Pendulum-v1" / "args.yml").write_text(yaml.dump(args))
+    assert "!!python/name:torch.nn.modules.activation.ReLU" in (run / "Pendulum-v1" / "args.yml").read_text()
+    assert run_env_kwargs(run, "Pendulum-v1") == {"g": 20.0}
+    activation = _zoo_config(run / "Pendulum-v1" / "args.yml")["hyperparams"]["policy_kwargs"]["activation_fn"]
+    assert isinstance(activation, PythonTag) and activation == "!!python/name:torch.nn.modules.activation.ReLU"
+    assert make_eval_env(run, "Pendulum-v1").venv.envs[0].unwrapped.g == 20.0
+    # an env keyword that is itself a Python object cannot be rebuilt from the file: said, not played without it
+    args["env_kwargs"] = {"g": 20.0, "render_fn": th.nn.ReLU}
+    (run / "Pendulum-v1" / "args.yml").write_text(yaml.dump(args))
+    with pytest.raises(ValueError, match=r"env_kwargs holding Python objects \(render_fn: !!python/name:torch"):
+        run_env_kwargs(run, "Pendulum-v1")
+
+
+def test_eval_env_stacks_frames_and_applies_the_vec_env_wrapper_as_rl_zoo3_enjoy_does(tmp_path):
+    from stable_baselines3.common.vec_env import VecCheckNan, VecFrameStack, VecNormalize
+
+    run = _zoo_run(tmp_path, EMBEDDED)
+    config_path = run / "Pendulum-v1" / "config.yml"
+    config = yaml.load(config_path.read_text(), Loader=yaml.UnsafeLoader)
+    config.update(frame_stack=2, vec_env_wrapper="stable_baselines3.common.vec_env.VecCheckNan")
+    config_path.write_text(yaml.dump(config))
+    env = make_eval_env(run, "Pendulum-v1")
+    assert isinstance(env, VecFrameStack) and isinstance(env.venv, VecNormalize) and isinstance(env.venv.venv, VecCheckNan)
+    assert env.observation_space.shape == (6,) and env.reset().shape == (1, 6)
+
+
+def test_a_namespaced_env_id_finds_rl_zoo3s_run_and_packages_under_its_file_name(tmp_path):
+    # rl_zoo3 names runs and files by huggingface_sb3's EnvironmentName: 'sb3ag/Pend-v0' -> 'sb3ag-Pend-v0'
+    import gymnasium as gym
+
+    import sb3_aggrevated.evaluate as cli
+
+    if "sb3ag/Pend-v0" not in gym.registry:
+        gym.register("sb3ag/Pend-v0", entry_point="gymnasium.envs.classic_control.pendulum:PendulumEnv", max_episode_steps=200)
+    run = _zoo_run(tmp_path, EMBEDDED)
+    (run / "Pendulum-v1.zip").rename(run / "sb3ag-Pend-v0.zip")
+    (run / "Pendulum-v1").rename(run / "sb3ag-Pend-v0")
+    run = run.rename(run.parent / "sb3ag-Pend-v0_1")
+    assert find_run(str(tmp_path / "logs"), "ppo_expert", "sb3ag/Pend-v0") == run
+    result = cli.main(["--env", "sb3ag/Pend-v0", "-f", str(tmp_path / "logs"), "-n", "1"])
+    assert np.isfinite(result["learner_mean"]) and np.isfinite(result["expert_mean"])
+    out = tmp_path / "package"
+    package_agent("sb3ag/Pend-v0", tmp_path / "logs", out, n_eval_episodes=1)
+    # the file rl_zoo3.load_from_hub fetches: ModelName(algo, EnvironmentName(env)).filename
+    assert (out / "ppo_expert-sb3ag-Pend-v0.zip").is_file() and (out / "vec_normalize.pkl").is_file()
+    assert "--env sb3ag/Pend-v0 -orga" in (out / "README.md").read_text()
+
+
 # --- an expert given as an object ----------------------------------------------------------------------------
 
 
@@ -147,6 +216,10 @@ def test_a_recorded_reference_that_cannot_be_loaded_says_to_pass_expert(tmp_path
     model.save(run / "Pendulum-v1.zip")
     with pytest.raises(FileNotFoundError, match="learner's return is above.*--expert REF"):
         cli.main(["--env", "Pendulum-v1", "-f", str(tmp_path / "logs"), "-n", "1"])
+    with pytest.raises(FileNotFoundError, match=r"expert 'SAC' recorded in the model could not be loaded.*--expert REF"):
+        package_agent("Pendulum-v1", tmp_path / "logs", tmp_path / "package", n_eval_episodes=1)
+    assert not (tmp_path / "package").exists()
+    assert package_agent("Pendulum-v1", tmp_path / "logs", tmp_path / "package", n_eval_episodes=1, expert=EMBEDDED)
 
 
 def test_find_run_names_the_runs_with_a_model(tmp_path):

@@ -47,6 +47,12 @@ def test_hook_can_be_turned_off(tmp_path):
     code = "import rl_zoo3; print('ppo_expert' in rl_zoo3.ALGOS)"
     assert _run(["-c", code], tmp_path).stdout.strip() == "True"
     assert _run(["-c", code], tmp_path, env={"SB3_AGGREVATED_NO_ZOO_HOOK": "1"}).stdout.strip() == "False"
+    # without the hook, register() does by hand all it does: ppo_expert known, rl_zoo3.push_to_hub importable
+    by_hand = (
+        "import sb3_aggrevated.zoo, rl_zoo3; sb3_aggrevated.zoo.register(); import rl_zoo3.push_to_hub; "
+        "print('ppo_expert' in rl_zoo3.ALGOS)"
+    )
+    assert _run(["-c", by_hand], tmp_path, env={"SB3_AGGREVATED_NO_ZOO_HOOK": "1"}).stdout.strip() == "True"
 
 
 def test_yaml_entries_are_complete():
