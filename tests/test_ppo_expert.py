@@ -221,6 +221,11 @@ def test_schedules_advance_per_rollout_and_log():
     for key in ("rollout/expert_fraction", "rollout/expert_adv_mean", "rollout/expert_adv_std", "rollout/expert_value_min"):
         assert key in logged[0]
     assert model._n_rollouts == 4
+    # a second learn() with SB3's default reset_num_timesteps=True restarts the step count, not the expert schedules
+    model.learn(64 * 2 * 2, callback=spy)
+    assert model.num_timesteps == 64 * 2 * 2 and model._n_rollouts == 6
+    assert [round(d["rollout/beta"], 6) for d in spy.values[4:]] == [0.03125, 0.015625]
+    assert [d["train/handover_weight"] for d in spy.values[4:]] == [0.0, 0.0]
 
 
 def test_handover_lr_factor_scales_the_learning_rate_with_the_handover(tmp_path):
