@@ -104,14 +104,15 @@ def make_eval_env(run: Path, env_id: str, env_kwargs: dict[str, Any] | None = No
 
     if env_kwargs is None:
         env_kwargs = run_env_kwargs(run, env_id)
-    config_path = run / zoo_name(env_id) / "config.yml"
+    config_dir = run / zoo_name(env_id)
+    config_path = config_dir / "config.yml"
     config = _zoo_config(config_path) if config_path.is_file() else {}
     # as rl_zoo3's create_test_env builds it: env_wrapper, vec_env_wrapper, VecNormalize, then frame_stack
     env = make_vec_env(env_id, n_envs=1, env_kwargs=env_kwargs, wrapper_class=get_wrapper_class(config))
     vec_env_wrapper = get_wrapper_class(config, "vec_env_wrapper")
     if vec_env_wrapper is not None:
         env = vec_env_wrapper(env)  # type: ignore[arg-type,assignment]  # rl_zoo3 types it as a gym wrapper
-    vec_path = run / zoo_name(env_id) / "vecnormalize.pkl"
+    vec_path = config_dir / "vecnormalize.pkl"
     if vec_path.is_file():
         vec = load_vec_normalize(vec_path)
         vec.set_venv(env)

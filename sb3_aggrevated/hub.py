@@ -244,8 +244,16 @@ def package_agent(
 
 #: What :func:`package_agent` writes besides the model (``ppo_expert-ENV.zip`` and its unzipped folder).
 PACKAGE_FILES = frozenset(
-    {"config.yml", "args.yml", "env_kwargs.yml", "vec_normalize.pkl", "train_eval_metrics.zip", "results.json", "README.md"}
-    | {"replay.mp4"}
+    {
+        "config.yml",
+        "args.yml",
+        "env_kwargs.yml",
+        "vec_normalize.pkl",
+        "train_eval_metrics.zip",
+        "results.json",
+        "README.md",
+        "replay.mp4",
+    }
 )
 
 
