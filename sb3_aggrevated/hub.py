@@ -20,6 +20,7 @@ import argparse
 import json
 import shutil
 import tempfile
+import uuid
 import zipfile
 from pathlib import Path
 from pprint import pformat
@@ -236,10 +237,25 @@ def package_agent(
     except BaseException:
         shutil.rmtree(out, ignore_errors=True)
         raise
-    if final.exists():
-        shutil.rmtree(final)
-    out.rename(final)
+    _swap_into_place(out, final)
     return results
+
+
+def _swap_into_place(new: Path, final: Path) -> None:
+    """Move the complete folder ``new`` to ``final``; an earlier package there is deleted only once ``new`` is in place."""
+    old = None
+    if final.exists():  # set aside (a rename, on the same file system as ``new``), restored if the move fails
+        old = final.with_name(f".{final.name}.old.{uuid.uuid4().hex}")
+        final.rename(old)
+    try:
+        new.rename(final)
+    except BaseException:
+        if old is not None:
+            old.rename(final)
+        shutil.rmtree(new, ignore_errors=True)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 #: What :func:`package_agent` writes besides the model (``ppo_expert-ENV.zip`` and its unzipped folder).
@@ -380,6 +396,9 @@ def push_to_hub(
     """
     Upload a folder written by :func:`package_agent` (the Hub endpoint is ``HF_ENDPOINT`` where set).
 
+    The repository's package files are replaced by the folder's in one commit: one that an earlier push uploaded and
+    this package lacks is deleted; files the package never writes (``.gitattributes``, the user's own) stay.
+
     :param local_dir: the folder
     :param repo_id: ``ORG/NAME``
     :param token: Hub token (default: the logged-in one)
@@ -388,9 +407,22 @@ def push_to_hub(
     """
     from huggingface_hub import HfApi
 
+    local_dir = Path(local_dir)
+    if not _is_package(local_dir):
+        raise ValueError(
+            f"{local_dir} is not a package written by sb3_aggrevated.hub (no results.json of a PPOExpert agent): write "
+            "one with package_agent (python -m sb3_aggrevated.hub --local-only) and push that folder."
+        )
     api = HfApi(token=token)
     api.create_repo(repo_id, exist_ok=True)
-    info = api.upload_folder(folder_path=str(local_dir), repo_id=repo_id, commit_message=commit_message)
+    # the repository becomes this package: files an earlier package uploaded and this one lacks (a replay.mp4 no
+    # longer recorded, a file of the model's folder) are deleted in the same commit; other files on the Hub are kept
+    info = api.upload_folder(
+        folder_path=str(local_dir),
+        repo_id=repo_id,
+        commit_message=commit_message,
+        delete_patterns=sorted(PACKAGE_FILES) + [f"{ALGO_NAME}-*"],
+    )
     return str(getattr(info, "commit_url", info))
 
 

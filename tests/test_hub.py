@@ -209,15 +209,21 @@ def test_evaluate_cli_reports_learner_and_expert_on_the_same_episodes(experts, t
 
 
 class _HubServer:
-    """A local stand-in for the Hugging Face Hub's HTTP API (model info and file downloads) serving one repo."""
+    """
+    A local stand-in for the Hugging Face Hub's HTTP API serving one repo: model info, file listing and downloads, and
+    the upload calls of ``HfApi.create_repo`` / ``upload_folder`` (every file sent inline, as the Hub takes small ones).
+    """
 
     def __init__(self, repo_id: str, files: dict[str, Path]):
+        import base64
         import hashlib
         import http.server
         import threading
 
         self.requested: list[str] = []
+        self.posted: list[str] = []
         sha, contents = "a" * 40, {name: src.read_bytes() for name, src in files.items()}
+        self.contents = contents
         server_self = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -256,6 +262,36 @@ class _HubServer:
 
             def do_GET(self):
                 self._answer(False)
+
+            def do_POST(self):
+                path = self.path.split("?")[0]
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                server_self.posted.append(path)
+                json_type = [("Content-Type", "application/json")]
+                if path == "/api/validate-yaml":  # the model card's metadata block must be YAML (the Hub checks more)
+                    try:
+                        yaml.safe_load(json.loads(body)["content"].split("---")[1])
+                    except (IndexError, yaml.YAMLError) as err:
+                        return self._send(400, json.dumps({"errors": [{"message": str(err)}]}).encode(), json_type)
+                    return self._send(200, json.dumps({"warnings": []}).encode(), json_type)
+                if path == "/api/repos/create":
+                    return self._send(200, json.dumps({"url": f"{server_self.url}/{repo_id}"}).encode(), json_type)
+                if path == f"/api/models/{repo_id}/preupload/main":
+                    files = [{"path": f["path"], "uploadMode": "regular", "shouldIgnore": False}
+                             for f in json.loads(body)["files"]]  # fmt: skip
+                    return self._send(200, json.dumps({"files": files}).encode(), json_type)
+                if path == f"/api/models/{repo_id}/commit/main":
+                    for line in body.decode().splitlines():
+                        item = json.loads(line)
+                        if item["key"] == "file":
+                            contents[item["value"]["path"]] = base64.b64decode(item["value"]["content"])
+                        elif item["key"] == "deletedFile":
+                            del contents[item["value"]["path"]]
+                        elif item["key"] != "header":
+                            return self._send(400, f"unexpected commit entry {item['key']}".encode())
+                    commit = {"commitUrl": f"{server_self.url}/{repo_id}/commit/{'b' * 40}", "commitOid": "b" * 40}
+                    return self._send(200, json.dumps(commit).encode(), json_type)
+                return self._send(404, headers=[("X-Error-Code", "RepoNotFound")])
 
             def do_HEAD(self):
                 self._answer(True)
@@ -297,3 +333,66 @@ def test_expert_by_hub_id_downloads_from_an_endpoint_then_loads_offline(experts,
         [sys.executable, "-c", script], env={**env, "HF_HUB_OFFLINE": "1"}, capture_output=True, text=True, timeout=120
     )
     assert offline.stdout == online.stdout, offline.stderr[-2000:]  # the second time from the cache, no endpoint
+
+
+def test_push_to_hub_makes_the_repo_the_package_and_keeps_other_files(experts, tmp_path, monkeypatch):
+    # the real upload code (HfApi.create_repo + upload_folder) against a local endpoint holding an earlier push: its
+    # replay.mp4 and a file of the model's folder that this package lacks go, the user's own files stay
+    import huggingface_hub.constants
+
+    from sb3_aggrevated.hub import push_to_hub
+
+    _zoo_run(tmp_path, expert_path(experts, "sac", "Pendulum-v1"))
+    out = tmp_path / "package"
+    package_agent("Pendulum-v1", tmp_path / "logs", out, organization="me", n_eval_episodes=1)
+    earlier = {
+        "replay.mp4": b"an earlier video",
+        "ppo_expert-Pendulum-v1/stale": b"a file of an earlier model",
+        "results.json": b"{}",
+        "notes.md": b"the user's own notes",
+        ".gitattributes": b"*.zip filter=lfs",
+    }
+    for name, data in earlier.items():
+        (tmp_path / "earlier" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "earlier" / name).write_bytes(data)
+    server = _HubServer("me/ppo_expert-Pendulum-v1", {name: tmp_path / "earlier" / name for name in earlier})
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(huggingface_hub.constants, "ENDPOINT", server.url)
+    try:
+        with pytest.raises(ValueError, match="not a package written by sb3_aggrevated.hub"):
+            push_to_hub(tmp_path / "earlier", "me/ppo_expert-Pendulum-v1", token="hf_test")
+        assert server.posted == []  # refused before any call
+        url = push_to_hub(out, "me/ppo_expert-Pendulum-v1", token="hf_test")
+    finally:
+        server.close()
+    assert url.startswith(server.url) and server.posted[0] == "/api/repos/create"
+    local = {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert "replay.mp4" not in local and "ppo_expert-Pendulum-v1/data" in local
+    assert server.contents == {**local, "notes.md": earlier["notes.md"], ".gitattributes": earlier[".gitattributes"]}
+
+
+def test_package_replaces_an_earlier_one_only_once_the_new_one_is_in_place(experts, tmp_path, monkeypatch):
+    import sb3_aggrevated.hub as hub
+
+    _zoo_run(tmp_path, expert_path(experts, "sac", "Pendulum-v1"))
+    out = tmp_path / "package"
+    first = package_agent("Pendulum-v1", tmp_path / "logs", out, n_eval_episodes=1)
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    rename = Path.rename
+
+    def failing_rename(self, target):
+        if Path(target) == out and not self.name.startswith(".package.old."):  # the new package's move into place
+            raise OSError("disk full")
+        return rename(self, target)
+
+    monkeypatch.setattr(Path, "rename", failing_rename)
+    with pytest.raises(OSError, match="disk full"):
+        hub.package_agent("Pendulum-v1", tmp_path / "logs", out, n_eval_episodes=2)
+    assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["logs", "package"]  # neither the new one nor a set-aside copy
+    monkeypatch.setattr(Path, "rename", rename)
+    second = hub.package_agent("Pendulum-v1", tmp_path / "logs", out, n_eval_episodes=2)
+    assert second["n_eval_episodes"] == 2 and first["n_eval_episodes"] == 1
+    assert json.loads((out / "results.json").read_text()) == second
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["logs", "package"]
