@@ -184,9 +184,12 @@ class PPOExpert(PPO):
         more loosely than the full form at the same weight, and a larger weight buys the fit back (3 in the Hardcore probes).
         Needs ``bc_anchor_from`` where it is not 1
     :param bc_skip_info_key: an ``info`` key (e.g. set by an env wrapper) marking steps whose states are kept out of
-        the aggregated cloning dataset: where the expert is known to fail (a walker standing at an obstacle), the
-        learner is not held to its action there and PPO's own update decides. Needs ``bc_buffer_size > 0`` and no
-        ``bc_anchor_from`` (both clone only on the aggregated dataset then); ``None``: every state is cloned
+        the aggregated cloning dataset; the info a step returns marks the state that step was taken from (the row it
+        is stored with), so a wrapper marks a state ``s`` in the info of the step leaving ``s`` (a flag computed
+        from the state the step reaches marks one step late). Where the expert is known to fail (a walker standing
+        at an obstacle), the learner is not held to its action there and PPO's own update decides. Needs
+        ``bc_buffer_size > 0`` and no ``bc_anchor_from`` (both clone only on the aggregated dataset then); ``None``:
+        every state is cloned
     :param target_kl_from: the rollout from which SB3's ``target_kl`` early stop applies (the updates of earlier
         rollouts run all ``n_epochs``), e.g. the end of the hand-over, so that PPO's steps on the expert's advantages
         keep their size and only the PPO phase is KL-bounded; ``None``: from the first rollout, as in PPO. No effect
