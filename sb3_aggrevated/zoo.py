@@ -149,7 +149,7 @@ def register_default_config(exp_manager: ModuleType) -> None:
     def read_hyperparameters(self):  # type: ignore[no-untyped-def]
         hyperparams, saved_hyperparams = original_read(self)
         if self.algo == ALGO_NAME:
-            check_hyperparams(hyperparams, f"{self.config} (entry {self.env_name}, with -params)")
+            check_hyperparams(hyperparams, f"{self.config} (entry {self.env_name}, after any -params overrides)")
         return hyperparams, saved_hyperparams
 
     manager_cls.read_hyperparameters = read_hyperparameters
