@@ -751,20 +751,22 @@ def resolve_expert_source(reference: str | os.PathLike) -> tuple[Path, str | Non
         )
     looked = []
     folder = os.environ.get(EXPERTS_ENV_VAR)
+    # the algorithm a Hub id names holds for what the id maps to (the RL Zoo folder, the download); a path that merely
+    # looks like one (mine/ppo-vs-sac.zip) tells nothing: its zip does
     if folder:
-        candidates = [Path(folder) / ref]
+        candidates = [(Path(folder) / ref, None)]
         if hub:
             latest = _latest_run(Path(folder), hub.group("algo"), hub.group("env"))
-            candidates.insert(0, latest or Path(folder) / hub.group("algo") / f"{hub.group('env')}_1")
-        for candidate in candidates:
+            candidates.insert(0, (latest or Path(folder) / hub.group("algo") / f"{hub.group('env')}_1", algo_hint))
+        for candidate, hint in candidates:
             if candidate.exists():
-                return candidate, algo_hint
-        looked.append(f"${EXPERTS_ENV_VAR} ({', '.join(str(c) for c in candidates)})")
+                return candidate, hint
+        looked.append(f"${EXPERTS_ENV_VAR} ({', '.join(str(c) for c, _ in candidates)})")
     else:
         looked.append(f"${EXPERTS_ENV_VAR} (not set)")
     path = Path(ref).expanduser()
     if path.exists():
-        return path, algo_hint
+        return path, None
     looked.append(f"the path {path.absolute()}")
     if hub:
         try:

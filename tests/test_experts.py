@@ -107,6 +107,15 @@ def test_references_resolve_env_var_folder_then_path(experts, monkeypatch, tmp_p
     monkeypatch.setenv("SB3_AGGREVATED_EXPERTS", str(tmp_path))
     assert load_expert(str(expert_path(experts, "sac", "Pendulum-v1")), gym.make("Pendulum-v1")).kind == "q"
 
+    # a path shaped like a Hub id (ORG/ALGO-ENV) names no algorithm: the zip does, wherever the path is found
+    (tmp_path / "mine").mkdir()
+    shutil.copy(expert_path(experts, "sac", "Pendulum-v1") / "Pendulum-v1.zip", tmp_path / "mine" / "ppo-vs-sac.zip")
+    monkeypatch.chdir(tmp_path)
+    for ref in ("mine/ppo-vs-sac.zip", str(tmp_path / "mine" / "ppo-vs-sac.zip")):
+        assert load_expert(ref, gym.make("Pendulum-v1")).kind == "q", ref
+    monkeypatch.delenv("SB3_AGGREVATED_EXPERTS")
+    assert load_expert("mine/ppo-vs-sac.zip", gym.make("Pendulum-v1")).kind == "q"
+
 
 def test_missing_reference_names_every_place_looked(monkeypatch, tmp_path):
     monkeypatch.setenv("SB3_AGGREVATED_EXPERTS", str(tmp_path))
