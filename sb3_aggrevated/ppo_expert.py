@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import inspect
 import io
@@ -32,6 +31,7 @@ from sb3_aggrevated.buffers import (
     q_expert_advantages,
     v_expert_advantages,
 )
+from sb3_aggrevated.callbacks import atomic_write
 from sb3_aggrevated.experts import Expert, load_expert
 from sb3_aggrevated.policies import ACTION_EPS, TanhGaussianDistribution, TanhGaussianPolicy
 from sb3_aggrevated.schedules import (
@@ -839,14 +839,15 @@ class PPOExpert(PPO):
             size = data["size"]
             order = (data["pos"] - size + np.arange(size)) % len(data["obs"])  # oldest first
             arrays = {"obs": data["obs"][order], "actions": data["actions"][order]}
-        target: contextlib.AbstractContextManager[Any]
         if isinstance(path, (str, pathlib.Path)):
+            # written whole beside it and renamed into place: an interrupted save leaves the earlier dataset intact
+            # (a file object, not the name, so that numpy adds no ".npz" to the name)
+            content = io.BytesIO()
+            np.savez_compressed(content, obs=arrays["obs"], actions=arrays["actions"])
             pathlib.Path(path).parent.mkdir(parents=True, exist_ok=True)
-            target = open(path, "wb")  # a file object, so that numpy adds no ".npz" to the name
-        else:
-            target = contextlib.nullcontext(path)  # the caller's file object stays open, as np.savez leaves it
-        with target as file:
-            np.savez_compressed(file, obs=arrays["obs"], actions=arrays["actions"])
+            atomic_write(path, content.getvalue())
+        else:  # the caller's file object stays open, as np.savez leaves it
+            np.savez_compressed(path, obs=arrays["obs"], actions=arrays["actions"])
 
     def load_replay_buffer(self, path: str | pathlib.Path | io.BufferedIOBase, truncate_last_traj: bool = True) -> None:
         """

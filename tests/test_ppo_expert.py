@@ -840,6 +840,32 @@ def test_aggregated_bc_dataset_saves_and_loads_in_order(tmp_path):
         wrong.load_replay_buffer(tmp_path / "bc.npz")
 
 
+def test_an_interrupted_dataset_save_keeps_the_earlier_file(tmp_path, monkeypatch):
+    env = DummyVecEnv([lambda: CountEnv(terminate_at=4)] * 2)
+    expert = LinearVExpert(env.observation_space, env.action_space, action=0.8)
+    model = PPOExpert("TanhMlpPolicy", env, expert=expert, bc_coef=1.0, bc_buffer_size=200, **TINY)
+    model.learn(128)
+    path = tmp_path / "replay_buffer.pkl"
+    model.save_replay_buffer(path)
+    earlier = path.read_bytes()
+    model.learn(128)
+    real = np.savez_compressed
+
+    def interrupted(file, **arrays):  # stopped (Ctrl-C, a full disk) after part of the archive is written
+        real(file, **arrays)
+        file.truncate(10)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(np, "savez_compressed", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        model.save_replay_buffer(path)
+    assert path.read_bytes() == earlier and sorted(p.name for p in tmp_path.iterdir()) == ["replay_buffer.pkl"]
+    monkeypatch.setattr(np, "savez_compressed", real)
+    same = PPOExpert("TanhMlpPolicy", env, expert=expert, bc_coef=1.0, bc_buffer_size=200, **TINY)
+    same.load_replay_buffer(path)
+    assert same._bc_data["size"] == 128
+
+
 def test_loading_with_an_expert_object_forgets_the_saved_expert_reference(tmp_path):
     # evaluate.py and the hub card reload the expert from expert_id: it must not name the expert trained with before
     model = PPOExpert("MlpPolicy", _pendulum(), expert="embedded/sac-Pendulum-v1", **TINY)
