@@ -383,6 +383,7 @@ class SB3Expert(Expert):
                 out.append(self._discrete_q(obs_t).gather(1, act_t.long().reshape(-1, 1)).reshape(-1).cpu().numpy())
         else:
             scaled = np.clip(self.policy.scale_action(np.asarray(actions, dtype=np.float32)), -1.0, 1.0)
+            scaled = scaled.reshape(len(scaled), -1)  # flat, as SB3's critics take them (and its buffers keep them)
             for obs_t, act_t in self._obs_batches(obs, scaled.astype(np.float32)):
                 out.append(self._critic(obs_t, act_t).cpu().numpy())
         return np.concatenate(out).astype(np.float64) * self.value_scale

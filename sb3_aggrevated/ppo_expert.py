@@ -748,9 +748,10 @@ class PPOExpert(PPO):
         flat_obs = buffer.raw_observations.reshape(-1, *buffer.obs_shape)
         if weight > 0.0:
             if self.expert.kind == "q":
-                env_actions = self._to_env_actions(buffer.actions.reshape(-1, *buffer.actions.shape[2:]))
+                # in the env's shape (the buffer keeps them flat: a 2x2 Box action as 4 numbers)
+                env_actions = self._to_env_actions(buffer.actions.reshape(-1, *self.action_space.shape))
                 if isinstance(self.action_space, spaces.Discrete):
-                    env_actions = env_actions.reshape(-1).astype(np.int64)
+                    env_actions = env_actions.astype(np.int64)
                 q_values = self.expert.q_value(flat_obs, env_actions)
                 state_values = self.expert.value(flat_obs)
                 self._check_finite("Q-function", q_values)

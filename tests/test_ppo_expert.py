@@ -152,6 +152,42 @@ def test_q_expert_advantage_in_the_algorithm():
     assert buffer.policy_mask.all()
 
 
+class _MatrixActionEnv(CountEnv):
+    """CountEnv with a 2x2 Box action (SB3's buffers keep it flat, the env and the expert take it as a matrix)."""
+
+    def __init__(self):
+        super().__init__(terminate_at=4)
+        self.action_space = gym.spaces.Box(-1.0, 1.0, (2, 2), dtype=np.float32)
+
+
+class _MatrixQExpert(QuadraticQExpert):
+    """Q*(s, a) = -sum((a - target)^2) + slope * s[0] on a matrix action, which it must be given as one."""
+
+    def q_value(self, obs, actions):
+        assert np.shape(actions) == (len(obs), 2, 2), np.shape(actions)
+        return -((np.asarray(actions, dtype=np.float64) - self.action) ** 2).sum(axis=(1, 2)) + self.slope * obs[:, 0]
+
+
+def test_q_expert_on_a_matrix_action_space():
+    env = DummyVecEnv([_MatrixActionEnv] * 2)
+    expert = _MatrixQExpert(env.observation_space, env.action_space, action=0.5, slope=3.0)
+    model = PPOExpert("TanhMlpPolicy", env, expert=expert, beta=0.5, beta_schedule="constant", handover=1.0, **TINY)
+    model.learn(128)
+    buffer = model.rollout_buffer
+    a_env = model._to_env_actions(_unflatten(buffer, "actions").reshape(-1, 2, 2)).reshape(64, 2, 4)
+    expected = -((a_env - 0.5) ** 2).sum(axis=-1)
+    c = _unit_factor(buffer, expected, np.ones_like(buffer.expert_executed))
+    np.testing.assert_allclose(_unflatten(buffer, "advantages")[..., 0], c * expected, rtol=1e-4, atol=1e-6)
+    # an SB3 critic takes the matrix flat, as SAC's own buffer keeps it
+    from stable_baselines3 import SAC
+
+    sac = load_expert(SAC("MlpPolicy", env, policy_kwargs=dict(net_arch=[8]), seed=0, buffer_size=1))
+    obs, actions = np.arange(6, dtype=np.float32).reshape(6, 1), np.linspace(-1, 1, 24, dtype=np.float32).reshape(6, 2, 2)
+    with th.no_grad():
+        q1, q2 = sac.model.critic(th.as_tensor(obs), th.as_tensor(actions.reshape(6, 4)))
+    np.testing.assert_allclose(sac.q_value(obs, actions), th.min(q1, q2).reshape(-1).numpy(), rtol=1e-5)
+
+
 @pytest.mark.parametrize("lam", [0.0, 0.7])
 def test_v_expert_advantage_in_the_algorithm(lam):
     # env 0 terminates at t = 3; env 1 is truncated by a time limit at t = 2
