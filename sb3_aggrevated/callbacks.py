@@ -358,7 +358,8 @@ class ExpertActionDistanceCallback(BaseCallback):
     """
     Logs how far the learner's deterministic action is from the expert's on the states of each rollout:
     ``rollout/expert_action_distance`` (mean L2 distance, in env action units) for Box actions,
-    ``rollout/expert_action_agreement`` (fraction of equal actions) for discrete ones. Works with
+    ``rollout/expert_action_agreement`` (fraction of equal actions, all components equal for MultiDiscrete and
+    MultiBinary) for discrete ones. Works with
     PPOExpert (its own expert) and with plain PPO (pass ``expert``).
 
     :param expert: the expert (default: the model's own)
@@ -394,5 +395,6 @@ class ExpertActionDistanceCallback(BaseCallback):
             distance = np.linalg.norm(np.reshape(learner, (len(obs), -1)) - np.reshape(expert, (len(obs), -1)), axis=1)
             self.logger.record("rollout/expert_action_distance", float(distance.mean()))
         else:
-            agreement = np.asarray(learner).reshape(-1) == np.asarray(expert).reshape(-1)
-            self.logger.record("rollout/expert_action_agreement", float(agreement.mean()))
+            # a whole action agrees (every component of a MultiDiscrete / MultiBinary one), not each component
+            same = np.reshape(learner, (len(obs), -1)) == np.reshape(expert, (len(obs), -1))
+            self.logger.record("rollout/expert_action_agreement", float(same.all(axis=1).mean()))

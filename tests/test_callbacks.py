@@ -172,6 +172,20 @@ def test_expert_action_distance_is_the_distance_and_agreement_the_agreement():
         model.learn(64, callback=ExpertActionDistanceCallback(expert=expert))
         assert recorder.values["rollout/expert_action_agreement"] == [agreement]
 
+    def multi_discrete():
+        env = CountEnv(terminate_at=5)
+        env.action_space = gym.spaces.MultiDiscrete([2, 2])
+        return Monitor(env)
+
+    multi = DummyVecEnv([multi_discrete] * 2)
+    # the expert acts [0, 0]; a learner acting [0, 1] agrees on one component of two, on no whole action
+    for learner_bias, agreement in (([5.0, -5.0, 5.0, -5.0], 1.0), ([5.0, -5.0, -5.0, 5.0], 0.0)):
+        model = _fixed_learner(multi, learner_bias)
+        recorder = _logged_model(model)
+        expert = LinearVExpert(multi.observation_space, multi.action_space, action=0)
+        model.learn(64, callback=ExpertActionDistanceCallback(expert=expert))
+        assert recorder.values["rollout/expert_action_agreement"] == [agreement]
+
 
 def test_callback_input_errors():
     with pytest.raises(ValueError, match="stop_at_expert_fraction must be > 0"):
