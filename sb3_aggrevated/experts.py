@@ -755,7 +755,7 @@ def resolve_expert_source(reference: str | os.PathLike) -> tuple[Path, str | Non
     # the algorithm a Hub id names holds for what the id maps to (the RL Zoo folder, the download); a path that merely
     # looks like one (mine/ppo-vs-sac.zip) tells nothing: its zip does
     if folder:
-        candidates = [(Path(folder) / ref, None)]
+        candidates: list[tuple[Path, str | None]] = [(Path(folder) / ref, None)]
         if hub:
             latest = _latest_run(Path(folder), hub.group("algo"), hub.group("env"))
             candidates.insert(0, (latest or Path(folder) / hub.group("algo") / f"{hub.group('env')}_1", algo_hint))

@@ -407,6 +407,9 @@ class PPOExpert(PPO):
         self._expert_rng = np.random.default_rng(seed)
 
     def _build_expert_schedules(self) -> None:
+        for key in constructor_keywords(type(self)):  # numpy's numbers (np.int64(5), np.float32(0.5)) as Python's
+            if isinstance(value := self.__dict__.get(key), np.generic) and not isinstance(value, (np.str_, np.bytes_)):
+                setattr(self, key, value.item())
         if not isinstance(self.bc_buffer_size, int) or self.bc_buffer_size < 0:
             raise ValueError(
                 f"bc_buffer_size must be an integer >= 0, got {self.bc_buffer_size!r}"
@@ -749,7 +752,7 @@ class PPOExpert(PPO):
         if weight > 0.0:
             if self.expert.kind == "q":
                 # in the env's shape (the buffer keeps them flat: a 2x2 Box action as 4 numbers)
-                env_actions = self._to_env_actions(buffer.actions.reshape(-1, *self.action_space.shape))
+                env_actions = self._to_env_actions(buffer.actions.reshape(-1, *(self.action_space.shape or ())))
                 if isinstance(self.action_space, spaces.Discrete):
                     env_actions = env_actions.astype(np.int64)
                 q_values = self.expert.q_value(flat_obs, env_actions)

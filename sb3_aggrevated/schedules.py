@@ -50,11 +50,18 @@ def yaml_number_hint(value: object, integer: bool = False) -> str:
     return f" (YAML reads {value} as a string: write {number!r} or !!float {value})"
 
 
-def _check_range(name: str, value: float, low: float | None, high: float | None) -> None:
+def _check_range(name: str, value: float, low: float | None, high: float | None, hint: str = "") -> None:
     if not isinstance(value, numbers.Real) or isinstance(value, bool) or not math.isfinite(value):  # numpy's too
         raise ValueError(f"{name} must be a finite number, got {value!r}{yaml_number_hint(value)}.")
     if (low is not None and value < low) or (high is not None and value > high):
-        raise ValueError(f"{name} must lie in [{low}, {high}], got {value}.")
+        raise ValueError(f"{name} must lie in [{low}, {high}], got {value}.{hint}")
+
+
+#: for a schedule instance out of its own bounds: they are the schedule's (default [0, 1]), not the keyword's
+_BOUNDS_HINT = (
+    " These are the schedule's own bounds (low=0.0, high=1.0 by default): for a keyword that takes values outside "
+    "[0, 1] (bc_coef above 1), build it with high=None (or low=None)."
+)
 
 
 def _check_rollouts(name: str, value: int | None, allow_zero: bool = False) -> None:
@@ -95,12 +102,12 @@ class RolloutSchedule:
         if self.stop is not None and n >= self.stop:
             return 0.0
         out = float(self.value(n))
-        _check_range(f"{self!r} at rollout {n}", out, self.low, self.high)
+        _check_range(f"{self!r} at rollout {n}", out, self.low, self.high, _BOUNDS_HINT)
         return out
 
     def _check(self, **values: float) -> None:
         for name, val in values.items():
-            _check_range(f"{type(self).__name__}: {name}", val, self.low, self.high)
+            _check_range(f"{type(self).__name__}: {name}", val, self.low, self.high, _BOUNDS_HINT)
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if k not in ("low", "high"))

@@ -13,7 +13,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
 from sb3_aggrevated import PPOExpert
 from sb3_aggrevated.buffers import v_expert_advantages
 from sb3_aggrevated.experts import load_expert
-from sb3_aggrevated.schedules import ExponentialRolloutSchedule, LinearRolloutSchedule
+from sb3_aggrevated.schedules import ConstantRolloutSchedule, ExponentialRolloutSchedule, LinearRolloutSchedule
 from tests.conftest import CountEnv, LinearVExpert, QuadraticQExpert, RolloutEndRecorder, expert_path
 
 TINY = dict(n_steps=64, batch_size=32, n_epochs=2, policy_kwargs=dict(net_arch=[16]), seed=0)
@@ -400,6 +400,29 @@ def test_bad_input_fails_at_construction(kwargs, error, message):
         kwargs["expert"] = QuadraticQExpert(env.observation_space, env.action_space)
     with pytest.raises(error, match=message):
         PPOExpert("MlpPolicy", _pendulum(), **kwargs, **TINY)
+
+
+def test_numpy_numbers_are_taken_as_numbers_and_schedule_bounds_explained():
+    env = _pendulum()
+    expert = QuadraticQExpert(env.observation_space, env.action_space)
+    # a schedule instance checks its own bounds ([0, 1] by default): the message says how to widen them
+    with pytest.raises(ValueError, match=r"must lie in \[0.0, 1.0\], got 2.0.*build it with high=None"):
+        ConstantRolloutSchedule(2.0)
+    model = PPOExpert(
+        "MlpPolicy",
+        env,
+        expert=expert,
+        bc_coef=ConstantRolloutSchedule(2.0, high=None),  # widened, as the message above says
+        bc_buffer_size=np.int64(100),
+        bc_steps=np.int64(2),
+        handover_rollouts=np.int64(5),
+        handover_lr_factor=np.float32(0.5),
+        **TINY,
+    )
+    model.learn(128)
+    assert (model.bc_buffer_size, model.bc_steps, model.handover_rollouts) == (100, 2, 5)
+    assert type(model.bc_buffer_size) is int and type(model.handover_lr_factor) is float
+    assert model._bc_coef_fn(0) == 2.0 and model._bc_data["size"] == 100
 
 
 def test_space_mismatch_fails_at_construction():
