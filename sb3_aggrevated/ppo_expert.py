@@ -354,9 +354,16 @@ class PPOExpert(PPO):
     def _setup_model(self) -> None:
         self._build_expert_schedules()
         if not (isinstance(self.rollout_buffer_class, type) and issubclass(self.rollout_buffer_class, ExpertRolloutBuffer)):
+            saved_by_sb3 = (
+                " Leave rollout_buffer_class out, or pass ExpertRolloutBuffer (sb3_aggrevated.buffers); a model saved by "
+                "SB3's PPO or A2C records SB3's RolloutBuffer, so PPOExpert.load needs rollout_buffer_class="
+                "ExpertRolloutBuffer to start from its weights."
+                if self.rollout_buffer_class is RolloutBuffer
+                else ""
+            )
             raise ValueError(
                 "PPOExpert needs an ExpertRolloutBuffer (or a subclass), "
-                f"got rollout_buffer_class={self.rollout_buffer_class}."
+                f"got rollout_buffer_class={self.rollout_buffer_class}.{saved_by_sb3}"
             )
         # Load the expert before the seeding in super()._setup_model(): loading builds networks.
         self._resolve_expert()

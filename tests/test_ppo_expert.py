@@ -784,6 +784,22 @@ def test_log_std_from_expert_outside_the_bounds_starts_at_the_bound_with_a_warni
     assert model.policy.log_std.item() > -5.0
 
 
+def test_a_ppo_model_starts_a_ppo_expert_with_the_buffer_named(tmp_path):
+    from sb3_aggrevated.buffers import ExpertRolloutBuffer
+
+    env = _pendulum()
+    PPO("MlpPolicy", env, **TINY).save(tmp_path / "ppo.zip")
+    expert = QuadraticQExpert(env.observation_space, env.action_space)
+    with pytest.raises(ValueError, match="saved by SB3's PPO or A2C.*load needs rollout_buffer_class=ExpertRolloutBuffer"):
+        PPOExpert.load(tmp_path / "ppo.zip", env=env, expert=expert)
+    model = PPOExpert.load(tmp_path / "ppo.zip", env=env, expert=expert, rollout_buffer_class=ExpertRolloutBuffer)
+    ppo = PPO.load(tmp_path / "ppo.zip")
+    for ours, theirs in zip(model.policy.state_dict().values(), ppo.policy.state_dict().values(), strict=True):
+        th.testing.assert_close(ours, theirs)
+    model.learn(64)
+    assert model.expert is expert and model._n_rollouts == 1
+
+
 def test_load_with_a_seed_reseeds_the_roll_in_draws(tmp_path):
     env = _pendulum()
     expert = LinearVExpert(env.observation_space, env.action_space)
