@@ -10,7 +10,6 @@ Set ``SB3_AGGREVATED_NO_ZOO_HOOK=1`` to turn it off.
 """
 
 import importlib.abc
-import importlib.util
 import os
 import sys
 
@@ -42,11 +41,16 @@ class _ZooFinder(importlib.abc.MetaPathFinder):
     def find_spec(self, fullname, path, target=None):
         if fullname not in _TARGETS:
             return None
-        sys.meta_path.remove(self)
-        try:
-            spec = importlib.util.find_spec(fullname)
-        finally:
-            sys.meta_path.insert(0, self)
+        # the spec the other finders give, asked directly: sys.meta_path is never changed, which another thread
+        # importing at the same moment could see (its loop over the list would skip a finder)
+        spec = None
+        for finder in list(sys.meta_path):
+            find_spec = getattr(finder, "find_spec", None)
+            if finder is self or find_spec is None:
+                continue
+            spec = find_spec(fullname, path, target)
+            if spec is not None:
+                break
         if spec is None or spec.loader is None:
             return None
         spec.loader = _PostExecLoader(spec.loader, _TARGETS[fullname])

@@ -45,7 +45,16 @@ def test_plugin_costs_nothing_to_other_programs(tmp_path):
 @needs_install
 def test_hook_can_be_turned_off(tmp_path):
     code = "import rl_zoo3; print('ppo_expert' in rl_zoo3.ALGOS)"
-    assert _run(["-c", code], tmp_path).stdout.strip() == "True"
+    # the hook finds rl_zoo3's modules without changing sys.meta_path (another thread may be iterating over it)
+    frozen = (
+        "import sys\nclass Watched(list):\n"
+        "    def remove(self, x):\n        assert type(x).__name__ != '_ZooFinder', 'hook changed sys.meta_path'\n"
+        "        super().remove(x)\n"
+        "    def insert(self, i, x):\n        assert type(x).__name__ != '_ZooFinder', 'hook changed sys.meta_path'\n"
+        "        super().insert(i, x)\n"
+        "sys.meta_path = Watched(sys.meta_path)\n"
+    )
+    assert _run(["-c", frozen + code], tmp_path).stdout.strip() == "True"
     assert _run(["-c", code], tmp_path, env={"SB3_AGGREVATED_NO_ZOO_HOOK": "1"}).stdout.strip() == "False"
     # without the hook, register() does by hand all it does: ppo_expert known, rl_zoo3.push_to_hub importable
     by_hand = (
