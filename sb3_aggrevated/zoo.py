@@ -101,7 +101,6 @@ ZOO_RESERVED_KEYS = frozenset(
         "n_envs",
         "n_timesteps",
         "normalize",
-        "normalize_kwargs",
         "policy",
         "env_wrapper",
         "vec_env_wrapper",
@@ -111,9 +110,15 @@ ZOO_RESERVED_KEYS = frozenset(
         "env_kwargs",
         "noise_type",
         "noise_std",
-        "eval_env_kwargs",
     }
 )
+
+#: Keys that read like rl_zoo3's but that rl_zoo3 (2.9) leaves in the entry, where they would reach the constructor.
+_ZOO_LOOKALIKE_HINTS = {
+    "normalize_kwargs": "VecNormalize's keywords go into normalize itself: normalize: "
+    '"dict(norm_obs=True, norm_reward=False)"',
+    "eval_env_kwargs": "the evaluation env's keywords go on the command line: --eval-env-kwargs KEY:VALUE",
+}
 
 
 def check_hyperparams(hyperparams: dict[str, Any], where: str) -> None:
@@ -128,8 +133,9 @@ def check_hyperparams(hyperparams: dict[str, Any], where: str) -> None:
     unknown = sorted(set(hyperparams) - known - ZOO_RESERVED_KEYS)
     if unknown:
         hints = unknown_key_hints(unknown, known | ZOO_RESERVED_KEYS)
+        lookalikes = "".join(f" {key}: {_ZOO_LOOKALIKE_HINTS[key]}." for key in unknown if key in _ZOO_LOOKALIKE_HINTS)
         raise ValueError(
-            f"Unknown hyperparameter(s) for {ALGO_NAME} in {where}: {hints}. Fix or remove them; "
+            f"Unknown hyperparameter(s) for {ALGO_NAME} in {where}: {hints}.{lookalikes} Fix or remove them; "
             f"PPOExpert takes: {', '.join(sorted(known))}."
         )
 

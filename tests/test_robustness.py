@@ -120,6 +120,11 @@ def test_unknown_yaml_keys_are_named_with_a_suggestion():
         check_hyperparams({"betaa": 0.5, "handover_strt": 3}, "hyperparams/ppo_expert.yml (entry Pendulum-v1)")
     assert "'handover_strt' (did you mean 'handover_start'?)" in str(info.value)
     assert "ppo_expert.yml" in str(info.value)
+    # keys that read like rl_zoo3's but that rl_zoo3 leaves in the entry: refused before any folder, with the place
+    with pytest.raises(ValueError, match=r"'normalize_kwargs'.*normalize: \"dict\(norm_obs=True"):
+        check_hyperparams({"normalize_kwargs": {"norm_reward": False}}, "test")
+    with pytest.raises(ValueError, match="eval_env_kwargs: .*--eval-env-kwargs"):
+        check_hyperparams({"eval_env_kwargs": {"g": 9.81}}, "test")
 
 
 def test_same_seed_same_learning_curve_with_expert():
