@@ -4,6 +4,8 @@ Evaluate a PPOExpert trained by rl_zoo3 next to its expert, on the same episodes
 Usage::
 
     python -m sb3_aggrevated.evaluate --env Pendulum-v1 -f logs [--exp-id 0] [-n 10] [--seed 0] [--expert REF]
+
+A run of another rl_zoo3 algorithm (``--algo ppo``) is read the same way, beside the expert given with ``--expert``.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.evaluation import evaluate_policy
 from stable_baselines3.common.vec_env import VecEnv, VecFrameStack
@@ -20,6 +23,7 @@ from stable_baselines3.common.vec_env import VecEnv, VecFrameStack
 from sb3_aggrevated.callbacks import evaluate_expert
 from sb3_aggrevated.experts import PythonTag, _zoo_config, load_expert, load_vec_normalize
 from sb3_aggrevated.ppo_expert import PPOExpert
+from sb3_aggrevated.zoo import ALGO_NAME
 
 
 def zoo_name(env_id: str) -> str:
@@ -113,6 +117,12 @@ def make_eval_env(run: Path, env_id: str, env_kwargs: dict[str, Any] | None = No
     if vec_env_wrapper is not None:
         env = vec_env_wrapper(env)  # type: ignore[arg-type,assignment]  # rl_zoo3 types it as a gym wrapper
     vec_path = config_dir / "vecnormalize.pkl"
+    if config.get("normalize") and not vec_path.is_file():  # as rl_zoo3's create_test_env refuses it
+        raise FileNotFoundError(
+            f"The run {run} trained with VecNormalize (normalize: {config['normalize']} in {config_path}) but its "
+            f"statistics {vec_path} are missing: without them the model sees wrongly scaled observations and its "
+            "return means nothing. Put the run's vecnormalize.pkl back (rl_zoo3 writes it beside config.yml)."
+        )
     if vec_path.is_file():
         vec = load_vec_normalize(vec_path)
         vec.set_venv(env)
@@ -126,7 +136,7 @@ def make_eval_env(run: Path, env_id: str, env_kwargs: dict[str, Any] | None = No
 def evaluate_run(
     run: Path,
     env_id: str,
-    model: PPOExpert,
+    model: BaseAlgorithm,
     n_episodes: int,
     seed: int,
     expert: Any = None,
@@ -140,7 +150,7 @@ def evaluate_run(
 
     :param run: the run folder rl_zoo3 wrote
     :param env_id: the env
-    :param model: the learner
+    :param model: the learner (a PPOExpert, or any SB3 model)
     :param n_episodes: evaluation episodes of each
     :param seed: seed of the evaluation episodes
     :param expert: the expert (anything :func:`~sb3_aggrevated.experts.load_expert` takes), or None: the learner only
@@ -179,28 +189,53 @@ def evaluate_run_expert(
     return {"expert_mean": mean, "expert_std": std}
 
 
-def _expert_reference(model: PPOExpert, given: Any) -> Any:
+def _expert_reference(model: BaseAlgorithm, given: Any) -> Any:
     """The expert to measure: the one given, else the reference the model learned from; None where there is none."""
     if given is not None:
         return given
-    return model.expert_id
+    return getattr(model, "expert_id", None)  # only PPOExpert records one
 
 
-def _no_reference_note(model: PPOExpert) -> str | None:
-    """Why the expert is not measured, where the model learned from an expert given as an object (no reference)."""
-    if model.expert_id is None and model.expert_name is not None:
+def _no_reference_note(model: BaseAlgorithm) -> str | None:
+    """Why the expert is not measured, where the model names none that can be loaded again."""
+    expert_name = getattr(model, "expert_name", None)
+    if not isinstance(model, PPOExpert):
         return (
-            f"not measured: the model learned from the expert {model.expert_name}, given as an object, not as a "
+            f"not measured: a {type(model).__name__} model names no expert; pass --expert REF (a path, embedded/NAME "
+            "or Hub id) to measure one on the same episodes."
+        )
+    if model.expert_id is None and expert_name is not None:
+        return (
+            f"not measured: the model learned from the expert {expert_name}, given as an object, not as a "
             "reference that can be loaded again; pass --expert REF (a path, embedded/NAME or Hub id) to measure it."
         )
     return None
+
+
+def load_run_model(run: Path, env_id: str, algo: str = ALGO_NAME) -> BaseAlgorithm:
+    """
+    The model of an rl_zoo3 run, loaded with its algorithm's class (rl_zoo3's ``ALGOS``; PPOExpert for ``ppo_expert``).
+
+    :param run: the run folder
+    :param env_id: the env
+    :param algo: rl_zoo3's name of the algorithm that trained it
+    :return: the model, on the CPU
+    """
+    path = run / f"{zoo_name(env_id)}.zip"
+    if algo == ALGO_NAME:
+        return PPOExpert.load(path, device="cpu")
+    from rl_zoo3.utils import ALGOS
+
+    if algo not in ALGOS:
+        raise ValueError(f"--algo {algo!r} is not an rl_zoo3 algorithm: use one of {', '.join(sorted(ALGOS))}.")
+    return ALGOS[algo].load(path, device="cpu")
 
 
 def main(argv: list[str] | None = None) -> dict[str, float]:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--env", required=True)
     parser.add_argument("-f", "--folder", default="logs")
-    parser.add_argument("--algo", default="ppo_expert")
+    parser.add_argument("--algo", default=ALGO_NAME, help="rl_zoo3's name of the algorithm of the run")
     parser.add_argument("--exp-id", type=int, default=0)
     parser.add_argument("-n", "--n-episodes", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
@@ -208,7 +243,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     args = parser.parse_args(argv)
 
     run = find_run(args.folder, args.algo, args.env, args.exp_id)
-    model = PPOExpert.load(run / f"{zoo_name(args.env)}.zip", device="cpu")
+    model = load_run_model(run, args.env, args.algo)
     reference = _expert_reference(model, args.expert)
     result = evaluate_run(run, args.env, model, args.n_episodes, args.seed)
     result["timesteps"] = model.num_timesteps
@@ -228,7 +263,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
             ) from err
         print(f"Expert   ({reference}): {result['expert_mean']:.1f} +- {result['expert_std']:.1f} on the same episodes")
     elif (note := _no_reference_note(model)) is not None:
-        print(f"Expert   ({model.expert_name}): {note}")
+        print(f"Expert   ({getattr(model, 'expert_name', None) or 'none'}): {note}")
     return result
 
 

@@ -207,6 +207,25 @@ def test_evaluate_cli_reports_learner_and_expert_on_the_same_episodes(experts, t
     assert itself["expert_mean"] == pytest.approx(itself["learner_mean"], abs=1e-3)
     assert itself["learner_mean"] == result["learner_mean"]
 
+    # another rl_zoo3 algorithm's run (--algo ppo): read the same way, beside the expert given with --expert (a PPO
+    # model names none)
+    ppo_run = tmp_path / "logs" / "ppo" / "Pendulum-v1_1"
+    shutil.copytree(run / "Pendulum-v1", ppo_run / "Pendulum-v1")
+    from stable_baselines3 import PPO
+
+    PPO("MlpPolicy", "Pendulum-v1", n_steps=64, policy_kwargs=dict(net_arch=[8]), seed=0).save(ppo_run / "Pendulum-v1.zip")
+    as_ppo = cli.main(["--env", "Pendulum-v1", "-f", str(tmp_path / "logs"), "-n", "2", "--algo", "ppo"])
+    assert np.isfinite(as_ppo["learner_mean"]) and "expert_mean" not in as_ppo
+    with_expert = ["--env", "Pendulum-v1", "-f", str(tmp_path / "logs"), "-n", "2", "--algo", "ppo", "--expert", str(expert)]
+    assert cli.main(with_expert)["expert_mean"] == result["expert_mean"]
+    with pytest.raises(ValueError, match="'ppo_expertt' is not an rl_zoo3 algorithm"):
+        cli.load_run_model(ppo_run, "Pendulum-v1", "ppo_expertt")
+
+    # trained with VecNormalize, its statistics gone: refused (as rl_zoo3.enjoy does), not read unnormalised
+    (run / "Pendulum-v1" / "vecnormalize.pkl").unlink()
+    with pytest.raises(FileNotFoundError, match=r"normalize: True .* statistics .*vecnormalize.pkl are missing"):
+        cli.main(["--env", "Pendulum-v1", "-f", str(tmp_path / "logs"), "-n", "2"])
+
 
 class _HubServer:
     """
