@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from gymnasium import spaces
 from stable_baselines3.common.distributions import Distribution
 from stable_baselines3.common.policies import ActorCriticPolicy
+from stable_baselines3.common.preprocessing import get_action_dim
 from torch import nn
 
 __all__ = ["TanhGaussianDistribution", "TanhGaussianPolicy", "ACTION_EPS", "LOG_STD_BOUNDS"]
@@ -168,7 +169,8 @@ class TanhGaussianPolicy(ActorCriticPolicy):
             return
         # Actions live in [-1, 1]; SB3 unscales them to the Box bounds before the env step.
         self._squash_output = True
-        self.action_dist = TanhGaussianDistribution(int(self.action_space.shape[0]), self.log_std_bounds)  # type: ignore[arg-type]
+        # one number per action component (a 2x2 Box: 4), as SB3 sizes its own heads
+        self.action_dist = TanhGaussianDistribution(get_action_dim(self.action_space), self.log_std_bounds)  # type: ignore[arg-type]
         if self.state_dependent_std:
             # One head for the mean and the log-std; the state-independent log_std is not used.
             latent_dim_pi = self.mlp_extractor.latent_dim_pi

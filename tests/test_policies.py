@@ -97,6 +97,12 @@ def test_policy_actions_within_any_box_bounds(state_dependent_std):
     # with a state-dependent std the initial std is exp(log_std_init), as with the vector
     dist = policy.get_distribution(th.as_tensor(obs))
     assert dist.log_std.mean().item() == pytest.approx(1.0, abs=0.1)
+    # a matrix action (2x2 Box, bounds per entry): one mean and one std per entry, actions in the env's shape
+    matrix = spaces.Box(np.zeros((2, 2)), np.array([[1.0, 2.0], [3.0, 4.0]]), dtype=np.float32)
+    policy = _policy(matrix, state_dependent_std=state_dependent_std, log_std_init=1.0)
+    actions, _ = policy.predict(obs, deterministic=False)
+    assert actions.shape == (500, 2, 2) and (actions >= matrix.low).all() and (actions <= matrix.high).all()
+    assert policy.get_distribution(th.as_tensor(obs)).log_std.shape == (500, 4)
 
 
 def test_discrete_uses_categorical():
