@@ -69,7 +69,11 @@ class TanhGaussianDistribution(Distribution):
 
     The log-prob is ``sum_i [log N(u_i) - log(1 - tanh(u_i)^2)]`` with ``u = atanh(a)``, ``a`` clamped
     strictly inside (-1, 1): sampled actions are clamped the same way, so the log-prob stored during
-    the rollout is the one recomputed during training. The entropy has no closed form; ``entropy()``
+    the rollout is the one recomputed during training. Exact except at that clamp: a sample with
+    ``|u| > atanh(1 - 1e-6) ~ 7.25`` lands on it, where the probability piles up as a point mass and the log-prob
+    is the density there (PPO's ratio stays exact, the gradient on such samples is not the exact score). That needs a
+    mean or a std far out (at mean 0, a std of exp(2), the default bound, puts a third of the samples there; a std
+    below 1 with ``|mu| < 4`` practically none). The entropy has no closed form; ``entropy()``
     is the Gaussian's entropy plus a one-sample (reparameterised) estimate of ``E[log(1 - tanh(u)^2)]``.
 
     :param action_dim: dimension of the action space
