@@ -175,6 +175,14 @@ class _RawObsPredictor:
     def __init__(self, expert: Expert, env: VecEnv, act: str = "expert", seed: int | None = None):
         self.expert = expert
         self.vec_normalize = unwrap_vec_normalize(env)
+        if self.vec_normalize is not None and env.observation_space != self.vec_normalize.observation_space:
+            # VecNormalize's original observations are not the env's (rl_zoo3's frame_stack sits above normalize)
+            raise ValueError(
+                f"The expert reads the env's own observations from VecNormalize, but a wrapper above it changes them "
+                f"({type(env).__name__}: observation space {env.observation_space}, VecNormalize's "
+                f"{self.vec_normalize.observation_space}): the expert would play on other observations than the env's. "
+                "Wrap VecNormalize outermost (e.g. VecNormalize(VecFrameStack(env, n))), or evaluate without it."
+            )
         # a copy seeded for the random baseline: the same actions for the same seed, the env's own space untouched
         self.action_space = copy.deepcopy(env.action_space)
         self.action_space.seed(seed)

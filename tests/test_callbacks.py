@@ -6,7 +6,7 @@ import pytest
 from stable_baselines3 import PPO
 from stable_baselines3.common.logger import KVWriter, configure
 from stable_baselines3.common.monitor import Monitor
-from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
+from stable_baselines3.common.vec_env import DummyVecEnv, VecFrameStack, VecNormalize
 
 from sb3_aggrevated import PPOExpert
 from sb3_aggrevated.callbacks import ExpertActionDistanceCallback, ExpertEvalCallback, evaluate_expert
@@ -51,6 +51,14 @@ def test_evaluate_expert_gives_raw_observations_and_expert_return():
     assert mean == pytest.approx(7.5) and std == pytest.approx(0.0)
     seen = np.concatenate([s.reshape(-1) for s in expert.seen])
     assert set(np.round(seen, 6)) <= {0.0, 1.0, 2.0, 3.0, 4.0}  # raw step counts, never normalised ones
+    # a wrapper above VecNormalize that changes the observations (rl_zoo3's frame_stack): its original observations
+    # are not the env's, refused by name (the expert took stacked ones, got unstacked)
+    stacked = VecFrameStack(VecNormalize(_env(1)), 2)
+    stacked_expert = QuadraticQExpert(stacked.observation_space, stacked.action_space, action=0.5)
+    with pytest.raises(ValueError, match="VecFrameStack: observation space .*Wrap VecNormalize outermost"):
+        evaluate_expert(stacked_expert, stacked, n_eval_episodes=1, seed=0)
+    outermost = VecNormalize(VecFrameStack(_env(1), 2))
+    assert evaluate_expert(stacked_expert, outermost, n_eval_episodes=1, seed=0)[0] == pytest.approx(7.5)
 
 
 def test_expert_eval_callback_logs_score_and_saves_best_with_statistics(tmp_path):
