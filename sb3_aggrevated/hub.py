@@ -244,13 +244,13 @@ def package_agent(
 def _swap_into_place(new: Path, final: Path) -> None:
     """Move the complete folder ``new`` to ``final``; an earlier package there is deleted only once ``new`` is in place."""
     old = None
-    if final.exists():  # set aside (a rename, on the same file system as ``new``), restored if the move fails
-        old = final.with_name(f".{final.name}.old.{uuid.uuid4().hex}")
-        final.rename(old)
     try:
+        if final.exists():  # set aside (a rename, on the same file system as ``new``), restored if the move fails
+            old = final.with_name(f".{final.name}.old.{uuid.uuid4().hex}")
+            final.rename(old)
         new.rename(final)
     except BaseException:
-        if old is not None:
+        if old is not None and old.exists():
             old.rename(final)
         shutil.rmtree(new, ignore_errors=True)
         raise

@@ -405,11 +405,17 @@ def test_package_replaces_an_earlier_one_only_once_the_new_one_is_in_place(exper
             raise OSError("disk full")
         return rename(self, target)
 
-    monkeypatch.setattr(Path, "rename", failing_rename)
-    with pytest.raises(OSError, match="disk full"):
-        hub.package_agent("Pendulum-v1", tmp_path / "logs", out, n_eval_episodes=2)
-    assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["logs", "package"]  # neither the new one nor a set-aside copy
+    def failing_set_aside(self, target):
+        if Path(target).name.startswith(".package.old."):  # the earlier package cannot be set aside
+            raise PermissionError("read-only")
+        return rename(self, target)
+
+    for failing, error in ((failing_rename, "disk full"), (failing_set_aside, "read-only")):
+        monkeypatch.setattr(Path, "rename", failing)
+        with pytest.raises(OSError, match=error):
+            hub.package_agent("Pendulum-v1", tmp_path / "logs", out, n_eval_episodes=2)
+        assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["logs", "package"]  # no new one, no set-aside copy
     monkeypatch.setattr(Path, "rename", rename)
     second = hub.package_agent("Pendulum-v1", tmp_path / "logs", out, n_eval_episodes=2)
     assert second["n_eval_episodes"] == 2 and first["n_eval_episodes"] == 1
