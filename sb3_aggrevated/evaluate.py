@@ -198,15 +198,14 @@ def _expert_reference(model: BaseAlgorithm, given: Any) -> Any:
 
 def _no_reference_note(model: BaseAlgorithm) -> str | None:
     """Why the expert is not measured, where the model names none that can be loaded again."""
-    expert_name = getattr(model, "expert_name", None)
     if not isinstance(model, PPOExpert):
         return (
             f"not measured: a {type(model).__name__} model names no expert; pass --expert REF (a path, embedded/NAME "
             "or Hub id) to measure one on the same episodes."
         )
-    if model.expert_id is None and expert_name is not None:
+    if model.expert_id is None and model.expert_name is not None:
         return (
-            f"not measured: the model learned from the expert {expert_name}, given as an object, not as a "
+            f"not measured: the model learned from the expert {model.expert_name}, given as an object, not as a "
             "reference that can be loaded again; pass --expert REF (a path, embedded/NAME or Hub id) to measure it."
         )
     return None

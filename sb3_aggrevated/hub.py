@@ -17,6 +17,7 @@ Command line::
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 import shutil
 import tempfile
@@ -271,6 +272,8 @@ PACKAGE_FILES = frozenset(
         "replay.mp4",
     }
 )
+#: The model zip and its unzipped folder, named after the algorithm (``ppo_expert-ENV.zip``, ``ppo_expert-ENV/...``).
+MODEL_ENTRIES = f"{ALGO_NAME}-*"
 
 
 def _foreign_entries(folder: Path) -> list[str]:
@@ -278,7 +281,7 @@ def _foreign_entries(folder: Path) -> list[str]:
     return sorted(
         entry.name
         for entry in folder.iterdir()
-        if entry.name not in PACKAGE_FILES and not entry.name.startswith(f"{ALGO_NAME}-")
+        if entry.name not in PACKAGE_FILES and not fnmatch.fnmatch(entry.name, MODEL_ENTRIES)
     )
 
 
@@ -421,7 +424,7 @@ def push_to_hub(
         folder_path=str(local_dir),
         repo_id=repo_id,
         commit_message=commit_message,
-        delete_patterns=sorted(PACKAGE_FILES) + [f"{ALGO_NAME}-*"],
+        delete_patterns=[*sorted(PACKAGE_FILES), MODEL_ENTRIES],
     )
     return str(getattr(info, "commit_url", info))
 

@@ -352,6 +352,9 @@ class PPOExpert(PPO):
             self._setup_model()
 
     def _setup_model(self) -> None:
+        for key in constructor_keywords(type(self)):  # numpy's numbers (np.int64(5), np.float32(0.5)) as Python's
+            if isinstance(value := self.__dict__.get(key), np.generic) and not isinstance(value, (np.str_, np.bytes_)):
+                setattr(self, key, value.item())
         self._build_expert_schedules()
         if not (isinstance(self.rollout_buffer_class, type) and issubclass(self.rollout_buffer_class, ExpertRolloutBuffer)):
             saved_by_sb3 = (
@@ -414,9 +417,6 @@ class PPOExpert(PPO):
         self._expert_rng = np.random.default_rng(seed)
 
     def _build_expert_schedules(self) -> None:
-        for key in constructor_keywords(type(self)):  # numpy's numbers (np.int64(5), np.float32(0.5)) as Python's
-            if isinstance(value := self.__dict__.get(key), np.generic) and not isinstance(value, (np.str_, np.bytes_)):
-                setattr(self, key, value.item())
         if not isinstance(self.bc_buffer_size, int) or self.bc_buffer_size < 0:
             raise ValueError(
                 f"bc_buffer_size must be an integer >= 0, got {self.bc_buffer_size!r}"
