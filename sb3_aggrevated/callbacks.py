@@ -169,20 +169,44 @@ class AtomicCheckpointCallback(CheckpointCallback):
             print(f"Saved checkpoint at {self.num_timesteps} steps to {self.save_path}")
 
 
+def obs_changed_above(env: VecEnv, vec_normalize: VecNormalize | None) -> bool:
+    """Whether a wrapper above ``vec_normalize`` (rl_zoo3's ``frame_stack`` sits above its ``normalize``; SB3's
+    VecTransposeImage) changes the observations, so that VecNormalize's original observations are not ``env``'s."""
+    return vec_normalize is not None and env.observation_space != vec_normalize.observation_space
+
+
+def check_raw_obs_source(env: VecEnv, vec_normalize: VecNormalize | None, consequence: str, fix: str) -> None:
+    """
+    Refuse to read an expert's raw observations from ``vec_normalize`` where a wrapper above it changes them.
+
+    :param env: the outermost env
+    :param vec_normalize: the VecNormalize inside it (``None``: nothing to check)
+    :param consequence: what would go wrong, for the message
+    :param fix: the alternative to wrapping VecNormalize outermost, for the message
+    """
+    if not obs_changed_above(env, vec_normalize):
+        return
+    assert vec_normalize is not None
+    raise ValueError(
+        f"The expert reads the env's own observations from VecNormalize, but a wrapper above it changes them "
+        f"({type(env).__name__}: observation space {env.observation_space}, VecNormalize's "
+        f"{vec_normalize.observation_space}): {consequence}. "
+        f"Wrap VecNormalize outermost (e.g. VecNormalize(VecFrameStack(env, n))), {fix}."
+    )
+
+
 class _RawObsPredictor:
     """Lets ``evaluate_policy`` drive an expert: it acts on the env's raw observations."""
 
     def __init__(self, expert: Expert, env: VecEnv, act: str = "expert", seed: int | None = None):
         self.expert = expert
         self.vec_normalize = unwrap_vec_normalize(env)
-        if self.vec_normalize is not None and env.observation_space != self.vec_normalize.observation_space:
-            # VecNormalize's original observations are not the env's (rl_zoo3's frame_stack sits above normalize)
-            raise ValueError(
-                f"The expert reads the env's own observations from VecNormalize, but a wrapper above it changes them "
-                f"({type(env).__name__}: observation space {env.observation_space}, VecNormalize's "
-                f"{self.vec_normalize.observation_space}): the expert would play on other observations than the env's. "
-                "Wrap VecNormalize outermost (e.g. VecNormalize(VecFrameStack(env, n))), or evaluate without it."
-            )
+        check_raw_obs_source(
+            env,
+            self.vec_normalize,
+            consequence="the expert would play on other observations than the env's",
+            fix="or evaluate without it",
+        )
         # a copy seeded for the random baseline: the same actions for the same seed, the env's own space untouched
         self.action_space = copy.deepcopy(env.action_space)
         self.action_space.seed(seed)

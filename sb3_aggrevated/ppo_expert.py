@@ -31,7 +31,7 @@ from sb3_aggrevated.buffers import (
     q_expert_advantages,
     v_expert_advantages,
 )
-from sb3_aggrevated.callbacks import atomic_write
+from sb3_aggrevated.callbacks import atomic_write, check_raw_obs_source, obs_changed_above
 from sb3_aggrevated.experts import Expert, load_expert
 from sb3_aggrevated.policies import ACTION_EPS, TanhGaussianDistribution, TanhGaussianPolicy
 from sb3_aggrevated.schedules import (
@@ -521,15 +521,14 @@ class PPOExpert(PPO):
         without one the learner's observations stand in (only the buffer keeps them).
         """
         vec_normalize = self._vec_normalize_env
-        if vec_normalize is None or self.env is None or self.env.observation_space == vec_normalize.observation_space:
+        if self.env is None or not obs_changed_above(self.env, vec_normalize):
             return vec_normalize
         if self.expert is not None:
-            raise ValueError(
-                f"PPOExpert reads the env's own observations for the expert from VecNormalize, but a wrapper above it "
-                f"changes them ({type(self.env).__name__}: observation space {self.env.observation_space}, VecNormalize's "
-                f"{vec_normalize.observation_space}), so the expert, its advantages and the cloning dataset would see "
-                "other observations than the learner. Wrap VecNormalize outermost (e.g. VecNormalize(VecFrameStack(env, n)));"
-                " with rl_zoo3, drop frame_stack or normalize for PPOExpert."
+            check_raw_obs_source(
+                self.env,
+                vec_normalize,
+                consequence="the expert, its advantages and the cloning dataset would see other observations than the learner",
+                fix="or with rl_zoo3, drop frame_stack or normalize for PPOExpert",
             )
         return None
 
