@@ -18,10 +18,11 @@ import yaml
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.evaluation import evaluate_policy
+from stable_baselines3.common.utils import ConstantSchedule
 from stable_baselines3.common.vec_env import VecEnv, VecFrameStack
 
 from sb3_aggrevated.callbacks import evaluate_expert
-from sb3_aggrevated.experts import PythonTag, _zoo_config, load_expert, load_vec_normalize
+from sb3_aggrevated.experts import PythonTag, _gym_alias, _zoo_config, load_expert, load_vec_normalize
 from sb3_aggrevated.ppo_expert import PPOExpert
 from sb3_aggrevated.zoo import ALGO_NAME
 
@@ -141,6 +142,7 @@ def evaluate_run(
     seed: int,
     expert: Any = None,
     env_kwargs: dict[str, Any] | None = None,
+    expert_kwargs: dict[str, Any] | None = None,
 ) -> dict[str, float]:
     """
     The learner's deterministic return on ``n_episodes`` episodes seeded with ``seed`` and, where ``expert`` is given,
@@ -155,6 +157,8 @@ def evaluate_run(
     :param seed: seed of the evaluation episodes
     :param expert: the expert (anything :func:`~sb3_aggrevated.experts.load_expert` takes), or None: the learner only
     :param env_kwargs: keyword arguments of the env
+    :param expert_kwargs: keyword arguments for :func:`~sb3_aggrevated.experts.load_expert` (``vec_normalize``,
+        ``algo``, ``trusted``)
     :return: ``learner_mean``, ``learner_std``, and ``expert_mean``, ``expert_std`` where an expert was given
     """
     env = make_eval_env(run, env_id, env_kwargs)
@@ -163,12 +167,18 @@ def evaluate_run(
     env.close()
     result = {"learner_mean": float(mean), "learner_std": float(std)}  # type: ignore[arg-type]
     if expert is not None:
-        result.update(evaluate_run_expert(run, env_id, expert, n_episodes, seed, env_kwargs))
+        result.update(evaluate_run_expert(run, env_id, expert, n_episodes, seed, env_kwargs, expert_kwargs))
     return result
 
 
 def evaluate_run_expert(
-    run: Path, env_id: str, expert: Any, n_episodes: int, seed: int, env_kwargs: dict[str, Any] | None = None
+    run: Path,
+    env_id: str,
+    expert: Any,
+    n_episodes: int,
+    seed: int,
+    env_kwargs: dict[str, Any] | None = None,
+    expert_kwargs: dict[str, Any] | None = None,
 ) -> dict[str, float]:
     """
     The expert's deterministic return on the episodes :func:`evaluate_run` plays (a new env, the same seed).
@@ -179,21 +189,29 @@ def evaluate_run_expert(
     :param n_episodes: evaluation episodes
     :param seed: seed of the evaluation episodes
     :param env_kwargs: keyword arguments of the env (default: the run's own)
+    :param expert_kwargs: keyword arguments for :func:`~sb3_aggrevated.experts.load_expert`
     :return: ``expert_mean``, ``expert_std``
     """
     env = make_eval_env(run, env_id, env_kwargs)
     try:
-        mean, std = evaluate_expert(load_expert(expert, env), env, n_episodes, seed=seed)
+        mean, std = evaluate_expert(load_expert(expert, env, **(expert_kwargs or {})), env, n_episodes, seed=seed)
     finally:
         env.close()
     return {"expert_mean": mean, "expert_std": std}
 
 
-def _expert_reference(model: BaseAlgorithm, given: Any) -> Any:
-    """The expert to measure: the one given, else the reference the model learned from; None where there is none."""
+def _expert_reference(model: BaseAlgorithm, given: Any) -> tuple[Any, dict[str, Any]]:
+    """
+    The expert to measure and the keywords to load it with: the one given (with none), else the reference the model
+    learned from with the ``expert_kwargs`` it was loaded with (an expert ``vec_normalize`` given by hand, say; on the
+    CPU); ``(None, {})`` where there is none.
+    """
     if given is not None:
-        return given
-    return getattr(model, "expert_id", None)  # only PPOExpert records one
+        return given, {}
+    reference = getattr(model, "expert_id", None)  # only PPOExpert records one
+    if reference is None:
+        return None, {}
+    return reference, {key: value for key, value in getattr(model, "expert_kwargs", {}).items() if key != "device"}
 
 
 def _no_reference_note(model: BaseAlgorithm) -> str | None:
@@ -227,7 +245,11 @@ def load_run_model(run: Path, env_id: str, algo: str = ALGO_NAME) -> BaseAlgorit
 
     if algo not in ALGOS:
         raise ValueError(f"--algo {algo!r} is not an rl_zoo3 algorithm: use one of {', '.join(sorted(ALGOS))}.")
-    return ALGOS[algo].load(path, device="cpu")
+    # as rl_zoo3.enjoy loads: the training schedules, pickled functions that another Python may not read, are not
+    # needed to predict; runs saved in the gym era name gym's classes in their pickles
+    unused = {"learning_rate": 0.0, "lr_schedule": ConstantSchedule(0.0), "clip_range": ConstantSchedule(0.0)}
+    with _gym_alias():
+        return ALGOS[algo].load(path, device="cpu", custom_objects=unused)
 
 
 def main(argv: list[str] | None = None) -> dict[str, float]:
@@ -243,7 +265,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
 
     run = find_run(args.folder, args.algo, args.env, args.exp_id)
     model = load_run_model(run, args.env, args.algo)
-    reference = _expert_reference(model, args.expert)
+    reference, expert_kwargs = _expert_reference(model, args.expert)
     result = evaluate_run(run, args.env, model, args.n_episodes, args.seed)
     result["timesteps"] = model.num_timesteps
     print(
@@ -252,7 +274,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     )
     if reference is not None:
         try:
-            result.update(evaluate_run_expert(run, args.env, reference, args.n_episodes, args.seed))
+            result.update(evaluate_run_expert(run, args.env, reference, args.n_episodes, args.seed, None, expert_kwargs))
         except FileNotFoundError as err:
             if args.expert is not None:
                 raise

@@ -669,7 +669,7 @@ def resolve_expert_files(source: str | os.PathLike) -> tuple[Path, Path | None, 
     if path.is_dir():
         # rl_zoo3's push_to_hub puts its training and evaluation logs beside the model as train_eval_metrics.zip
         zips = sorted(z for z in path.glob("*.zip") if z.name not in NOT_MODEL_ZIPS)
-        run_name = path.name.rsplit("_", 1)[0] if path.name.rsplit("_", 1)[-1].isdigit() else path.name
+        run_name = _run_env_name(path)
         preferred = [z for z in zips if z.stem == run_name] or [z for z in zips if z.stem != "best_model"] or zips
         if not preferred:
             raise FileNotFoundError(f"No model zip in the expert folder {path}. {_HOW_TO_GET}")
@@ -682,13 +682,33 @@ def resolve_expert_files(source: str | os.PathLike) -> tuple[Path, Path | None, 
         zip_path = path
         if path.parent.parent.name.lower() in EXPERT_ALGOS:
             algo_hint = path.parent.parent.name.lower()
-    candidates = [
-        zip_path.parent / zip_path.stem / "vecnormalize.pkl",
-        zip_path.parent / "vecnormalize.pkl",
-        zip_path.parent / "vec_normalize.pkl",
-    ]
+    candidates = [folder / "vecnormalize.pkl" for folder in _config_folders(zip_path)]
+    checkpoint = _SB3_CHECKPOINT.fullmatch(zip_path.stem)
+    if checkpoint:  # SB3's CheckpointCallback(save_vecnormalize=True) saves the statistics of each checkpoint beside it
+        candidates.insert(0, zip_path.parent / f"{checkpoint.group(1)}_vecnormalize_{checkpoint.group(2)}_steps.pkl")
+    candidates.append(zip_path.parent / "vec_normalize.pkl")
     vec_path = next((c for c in candidates if c.is_file()), None)
     return zip_path, vec_path, algo_hint
+
+
+#: SB3's CheckpointCallback names its zips PREFIX_N_steps.zip (rl_zoo3: rl_model_N_steps.zip)
+_SB3_CHECKPOINT = re.compile(r"(.+)_(\d+)_steps")
+
+
+def _run_env_name(folder: Path) -> str:
+    """The env name of an rl_zoo3 run folder (``ENV_N`` -> ``ENV``); other folders' own name."""
+    name, _, number = folder.name.rpartition("_")
+    return name if name and number.isdigit() else folder.name
+
+
+def _config_folders(zip_path: Path) -> list[Path]:
+    """
+    The folders where a model's RL Zoo ``config.yml`` and ``vecnormalize.pkl`` may be, most specific first: the
+    model's own (``ENV_1/ENV/`` beside ``ENV_1/ENV.zip``), the run's (rl_zoo3 keeps them in ``ENV_1/ENV/`` for its
+    ``best_model.zip`` and ``rl_model_N_steps.zip`` checkpoints too), and the zip's folder (a Hub snapshot).
+    """
+    folders = [zip_path.parent / zip_path.stem, zip_path.parent / _run_env_name(zip_path.parent), zip_path.parent]
+    return list(dict.fromkeys(folders))
 
 
 def embedded_experts_dir() -> Path:
@@ -697,8 +717,14 @@ def embedded_experts_dir() -> Path:
 
 
 def _latest_run(folder: Path, algo: str, env_id: str) -> Path | None:
+    """The latest rl_zoo3 run ``ALGO/ENV_N`` in ``folder`` that holds its final model (``ENV.zip``): a later run still
+    training, or one that stopped before saving, is passed over (it may hold only checkpoints); the latest run where
+    none has its model (its error then names what is missing); ``None`` where there is no run."""
     runs = [p for p in (folder / algo).glob(f"{env_id}_*") if p.is_dir() and p.name[len(env_id) + 1 :].isdigit()]
-    return max(runs, key=lambda p: int(p.name[len(env_id) + 1 :])) if runs else None
+    runs.sort(key=lambda p: int(p.name[len(env_id) + 1 :]))
+    finished = [p for p in runs if (p / f"{env_id}.zip").is_file()]
+    candidates = finished or runs
+    return candidates[-1] if candidates else None
 
 
 def download_expert_from_hub(repo_id: str) -> Path:
@@ -712,7 +738,7 @@ def download_expert_from_hub(repo_id: str) -> Path:
     from huggingface_hub import constants, snapshot_download
 
     try:
-        return Path(
+        snapshot = Path(
             snapshot_download(
                 repo_id, allow_patterns=["*.zip", "*.pkl", "*.yml", "*.json"], ignore_patterns=list(NOT_MODEL_ZIPS)
             )
@@ -722,6 +748,19 @@ def download_expert_from_hub(repo_id: str) -> Path:
             f"Could not get the expert {repo_id!r} from the Hugging Face Hub ({type(err).__name__}: {err}); "
             f"it is not in the local Hub cache {constants.HF_HUB_CACHE} either"
         ) from err
+    # Every agent that rl_zoo3's or huggingface_sb3's push_to_hub publishes has its config (config.yml / config.json),
+    # and whether it needs its vec_normalize.pkl is read from there. Offline, or where the Hub cannot be reached,
+    # snapshot_download returns what the cache holds, which may be the model zip alone (fetched by itself with
+    # hf_hub_download, as huggingface_sb3.load_from_hub does): an expert loaded from that would miss its statistics.
+    if not any((snapshot / name).is_file() for name in ("config.yml", "config.json")):
+        raise ValueError(
+            f"The Hub snapshot of {repo_id!r} at {snapshot} holds no config.yml or config.json, which every agent "
+            "published by rl_zoo3 or huggingface_sb3 has: the local cache holds only some of its files (fetched one by "
+            "one, then read offline), or the repository is not such an agent. Run once with access to the Hub (every "
+            "file is fetched then), or download the model zip (and its vec_normalize.pkl) and pass their paths "
+            "(expert=PATH, expert_kwargs=dict(vec_normalize=PATH))."
+        )
+    return snapshot
 
 
 def resolve_expert_source(reference: str | os.PathLike) -> tuple[Path, str | None]:
@@ -785,10 +824,19 @@ class PythonTag(str):
     text: read, never constructed (rl_zoo3 writes them where ``-params`` held Python objects)."""
 
 
-def _python_tag(loader: Any, tag_suffix: str, node: Any) -> PythonTag:
+def _python_tag(loader: Any, tag_suffix: str, node: Any) -> Any:
+    """A ``!!python/...`` node: a tuple read as one (rl_zoo3 writes ``!!python/tuple`` for tuples in ``-params`` and
+    ``--env-kwargs``), anything else as a :class:`PythonTag` of its text."""
     import yaml
 
-    value = node.value if isinstance(node, yaml.ScalarNode) else loader.construct_object(node, deep=True)
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = node.value
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+        if tag_suffix == "tuple":
+            return tuple(value)
+    else:
+        value = loader.construct_mapping(node, deep=True)
     return PythonTag(f"!!python/{tag_suffix}{' ' + str(value) if value not in ('', None) else ''}")
 
 
@@ -807,18 +855,22 @@ def _zoo_config(path: Path) -> dict[str, Any]:
     _Loader.add_multi_constructor("tag:yaml.org,2002:python/", _python_tag)
     try:
         config = yaml.load(Path(path).read_text(), Loader=_Loader)  # noqa: S506 (a safe loader plus one tag)
-    except yaml.YAMLError:
-        return {}
+    except yaml.YAMLError as err:  # never read as empty: normalize, env_kwargs and frame_stack would be lost silently
+        raise ValueError(
+            f"Could not read the RL Zoo file {path} ({type(err).__name__}: {err}). Mend the file (rl_zoo3 writes it with "
+            "yaml.dump), or move it away and pass the model's settings by hand (vec_normalize=PATH for an expert)."
+        ) from err
     return config if isinstance(config, dict) else {}
 
 
-def _needs_vec_normalize(zip_path: Path) -> bool:
-    """Whether the RL Zoo config beside a model says it was trained with ``normalize: true``."""
-    for config in (zip_path.parent / zip_path.stem / "config.yml", zip_path.parent / "config.yml"):
+def _normalize_config(zip_path: Path) -> Path | None:
+    """The RL Zoo ``config.yml`` of a model where it says the model was trained with ``normalize: true``, else
+    ``None`` (the first config found in :func:`_config_folders` decides)."""
+    for config in (folder / "config.yml" for folder in _config_folders(zip_path)):
         if config.is_file():
             normalize = _zoo_config(config).get("normalize", False)
-            return bool(normalize) and str(normalize).lower() != "false"
-    return False
+            return config if bool(normalize) and str(normalize).lower() != "false" else None
+    return None
 
 
 def load_expert(
@@ -865,10 +917,11 @@ def load_expert(
             vec = vec_normalize
         else:
             vec_file = vec_normalize if vec_normalize is not None else vec_path
-            if vec_file is None and _needs_vec_normalize(zip_path):
+            config = _normalize_config(zip_path) if vec_file is None else None
+            if config is not None:
                 raise FileNotFoundError(
-                    f"The expert {zip_path} was trained with VecNormalize (normalize: true in its config.yml) but no "
-                    f"vecnormalize.pkl was found beside it ({zip_path.parent / zip_path.stem / 'vecnormalize.pkl'}). "
+                    f"The expert {zip_path} was trained with VecNormalize (normalize: true in {config}) but no "
+                    f"vecnormalize.pkl was found beside it ({config.parent / 'vecnormalize.pkl'}). "
                     "Without its statistics it sees wrongly scaled observations. Copy the file there, or pass "
                     "vec_normalize=PATH (expert_kwargs=dict(vec_normalize=PATH) for PPOExpert)."
                 )

@@ -351,9 +351,11 @@ def _write_package(
 
     # evaluations: the learner, and its expert on the same episodes
     model = PPOExpert.load(run / f"{env_name}.zip", device="cpu")
-    reference = _expert_reference(model, expert)
+    reference, expert_kwargs = _expert_reference(model, expert)
     try:
-        readings = evaluate_run(run, env_id, model, n_eval_episodes, seed, expert=reference, env_kwargs=env_kwargs)
+        readings = evaluate_run(
+            run, env_id, model, n_eval_episodes, seed, expert=reference, env_kwargs=env_kwargs, expert_kwargs=expert_kwargs
+        )
     except FileNotFoundError as err:
         if expert is not None or reference is None:
             raise

@@ -310,3 +310,90 @@ def test_check_spaces_refuses_image_observations_against_float_ones():
     with pytest.raises(ValueError, match="observations are uint8 but the env's are float32"):
         check_spaces(SimpleNamespace(observation_space=image, action_space=act), floats, act)
     check_spaces(SimpleNamespace(observation_space=floats, action_space=act), floats.__class__(0, 255, (4, 4, 1)), act)
+
+
+def _tiny_ppo_with_statistics(folder, shift: float):
+    """A tiny PPO on Pendulum and VecNormalize statistics whose observation mean is ``shift`` (so they matter)."""
+    from stable_baselines3.common.env_util import make_vec_env
+    from stable_baselines3.common.vec_env import VecNormalize
+
+    env = VecNormalize(make_vec_env("Pendulum-v1", n_envs=1, seed=0))
+    env.obs_rms.mean[:] = shift
+    model = PPO("MlpPolicy", env, n_steps=64, policy_kwargs=dict(net_arch=[8]), seed=0)
+    return model, env
+
+
+def test_best_model_and_checkpoints_of_a_zoo_run_find_the_runs_statistics(tmp_path):
+    # rl_zoo3 keeps config.yml and vecnormalize.pkl in ENV_1/ENV/ for its final model, its best_model.zip and its
+    # rl_model_N_steps.zip checkpoints alike; SB3's CheckpointCallback(save_vecnormalize=True) saves each checkpoint's
+    # own statistics beside it
+    import yaml
+
+    run = tmp_path / "ppo" / "Pendulum-v1_1"
+    (run / "Pendulum-v1").mkdir(parents=True)
+    model, env = _tiny_ppo_with_statistics(run, shift=3.0)
+    for name in ("Pendulum-v1", "best_model", "rl_model_64_steps", "rl_model_128_steps"):
+        model.save(run / f"{name}.zip")
+    env.save(run / "Pendulum-v1" / "vecnormalize.pkl")
+    env.obs_rms.mean[:] = -3.0
+    env.save(run / "rl_model_vecnormalize_128_steps.pkl")
+    (run / "Pendulum-v1" / "config.yml").write_text(yaml.dump({"normalize": True}))
+    pendulum = gym.make("Pendulum-v1")
+    obs = pendulum.reset(seed=0)[0][None]
+    final = load_expert(run / "Pendulum-v1.zip", pendulum)
+    for name in ("best_model", "rl_model_64_steps"):
+        other = load_expert(run / f"{name}.zip", pendulum)
+        assert other.obs_normalizer is not None, name
+        np.testing.assert_allclose(other.obs_normalizer(obs), final.obs_normalizer(obs))
+    own = load_expert(run / "rl_model_128_steps.zip", pendulum).obs_normalizer
+    np.testing.assert_allclose(own(obs), np.clip((obs + 3.0) / np.sqrt(1.0 + 1e-8), -10, 10), rtol=1e-5)
+    # without the run's statistics, its config refuses them all (it says normalize: true), naming where it looked
+    (run / "Pendulum-v1" / "vecnormalize.pkl").unlink()
+    with pytest.raises(FileNotFoundError, match=r"normalize: true in .*Pendulum-v1_1/Pendulum-v1/config.yml"):
+        load_expert(run / "best_model.zip", pendulum)
+
+
+def test_a_hub_id_maps_to_the_latest_run_that_holds_its_model(tmp_path, monkeypatch):
+    from sb3_aggrevated.experts import resolve_expert_source
+
+    monkeypatch.setenv("SB3_AGGREVATED_EXPERTS", str(tmp_path))
+    finished, training = tmp_path / "ppo" / "Pendulum-v1_1", tmp_path / "ppo" / "Pendulum-v1_2"
+    training.mkdir(parents=True)
+    with pytest.raises(FileNotFoundError, match="No model zip in the expert folder .*Pendulum-v1_2"):
+        load_expert("sb3/ppo-Pendulum-v1")  # no run holds a model yet: the latest is named
+    finished.mkdir()
+    model, _ = _tiny_ppo_with_statistics(finished, shift=0.0)
+    model.save(finished / "Pendulum-v1.zip")
+    model.save(training / "rl_model_64_steps.zip")  # a run still training: a checkpoint, not its model
+    assert resolve_expert_source("sb3/ppo-Pendulum-v1") == (finished, "ppo")
+
+
+def test_zoo_files_with_python_tuples_are_read_whole_and_unreadable_ones_refused(tmp_path):
+    # rl_zoo3 dumps its config.yml / args.yml with yaml.dump: a tuple in -params or --env-kwargs is a !!python/tuple
+    from collections import OrderedDict
+
+    import yaml
+
+    from sb3_aggrevated.experts import PythonTag, _zoo_config
+
+    saved = OrderedDict(
+        [
+            ("normalize", True),
+            ("train_freq", (1, "episode")),
+            ("env_kwargs", {"g": (1.0, 2.0)}),
+            ("policy_kwargs", {"activation_fn": th_relu()}),
+        ]
+    )
+    (tmp_path / "config.yml").write_text(yaml.dump(saved))
+    config = _zoo_config(tmp_path / "config.yml")
+    assert config["normalize"] is True and config["train_freq"] == (1, "episode") and config["env_kwargs"] == {"g": (1.0, 2.0)}
+    assert isinstance(config["policy_kwargs"]["activation_fn"], PythonTag)
+    (tmp_path / "config.yml").write_text("normalize: true\nenv_kwargs: {g: [1, 2\n")
+    with pytest.raises(ValueError, match=r"Could not read the RL Zoo file .*config.yml"):
+        _zoo_config(tmp_path / "config.yml")
+
+
+def th_relu():
+    import torch as th
+
+    return th.nn.ReLU

@@ -421,3 +421,56 @@ def test_package_replaces_an_earlier_one_only_once_the_new_one_is_in_place(exper
     assert second["n_eval_episodes"] == 2 and first["n_eval_episodes"] == 1
     assert json.loads((out / "results.json").read_text()) == second
     assert sorted(p.name for p in tmp_path.iterdir()) == ["logs", "package"]
+
+
+def test_a_partial_hub_cache_read_offline_is_refused_not_loaded_without_statistics(experts, offline_hub):
+    # the model zip alone in the cache (fetched by itself, as huggingface_sb3.load_from_hub does), read offline:
+    # nothing says it needs its vec_normalize.pkl, so it is refused instead of loaded unnormalised
+    src = expert_path(experts, "ppo", "BipedalWalker-v3")
+    make_hub_cache(offline_hub, "sb3/ppo-BipedalWalker-v3", {"ppo-BipedalWalker-v3.zip": src / "BipedalWalker-v3.zip"})
+    with pytest.raises(ValueError, match=r"holds no config.yml or config.json.*Run once with access to the Hub"):
+        load_expert("sb3/ppo-BipedalWalker-v3", gym.make("BipedalWalker-v3"))
+
+
+def test_evaluate_measures_the_expert_with_the_keywords_it_was_trained_with(experts, tmp_path, monkeypatch):
+    # an expert given as a zip with its statistics passed by hand (expert_kwargs=dict(vec_normalize=...)): the evaluate
+    # CLI and the package's model card measure it as it was trained, not unnormalised
+    import sb3_aggrevated.evaluate as cli
+
+    src = expert_path(experts, "ppo", "BipedalWalker-v3")
+    shutil.copy(src / "BipedalWalker-v3.zip", tmp_path / "walker.zip")  # alone: no config, no statistics beside it
+    stats = src / "BipedalWalker-v3" / "vecnormalize.pkl"
+    run = tmp_path / "logs" / "ppo_expert" / "BipedalWalker-v3_1"
+    (run / "BipedalWalker-v3").mkdir(parents=True)
+    env = make_vec_env("BipedalWalker-v3", n_envs=1, seed=0)
+    model = PPOExpert(
+        "MlpPolicy", env, expert=str(tmp_path / "walker.zip"), expert_kwargs=dict(vec_normalize=str(stats)), **_TINY_WALKER
+    )
+    model.learn(64)
+    model.save(run / "BipedalWalker-v3.zip")
+    (run / "BipedalWalker-v3" / "config.yml").write_text(yaml.dump({"normalize": False}))
+    expected = cli.evaluate_run_expert(
+        run, "BipedalWalker-v3", str(tmp_path / "walker.zip"), 1, 0, None, {"vec_normalize": stats}
+    )
+    bare = cli.evaluate_run_expert(run, "BipedalWalker-v3", str(tmp_path / "walker.zip"), 1, 0)
+    assert expected["expert_mean"] != pytest.approx(bare["expert_mean"])  # the statistics matter here
+    result = cli.main(["--env", "BipedalWalker-v3", "-f", str(tmp_path / "logs"), "-n", "1"])
+    assert result["expert_mean"] == pytest.approx(expected["expert_mean"])
+    results = package_agent("BipedalWalker-v3", tmp_path / "logs", tmp_path / "package", n_eval_episodes=1, seed=0)
+    assert results["expert"]["mean_reward"] == pytest.approx(expected["expert_mean"])
+
+
+_TINY_WALKER = dict(n_steps=64, batch_size=64, n_epochs=1, policy_kwargs=dict(net_arch=[8]), beta=0.5, seed=0)
+
+
+def test_evaluate_reads_a_gym_era_rl_zoo_run(experts):
+    # the RL Zoo's own runs were saved with gym: --algo ppo loads them as the expert loader does
+    import warnings
+
+    import sb3_aggrevated.evaluate as cli
+
+    expert_path(experts, "ppo", "CartPole-v1")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # nor does it leave its schedules undeserialised (as rl_zoo3.enjoy)
+        result = cli.main(["--env", "CartPole-v1", "-f", str(experts), "--algo", "ppo", "-n", "1"])
+    assert result["learner_mean"] > 100
