@@ -41,6 +41,7 @@ from stable_baselines3.common.distributions import (
 )
 from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 from stable_baselines3.common.policies import ActorCriticPolicy, BasePolicy
+from stable_baselines3.common.preprocessing import get_action_dim
 from stable_baselines3.common.utils import ConstantSchedule
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
@@ -190,8 +191,8 @@ class Expert(ABC):
     def action_log_std(self) -> np.ndarray | None:
         """
         :return: the log standard deviation of the expert's state-independent Gaussian action noise, in the
-            env's action units, shape ``action_shape``; ``None`` where the expert has none (deterministic
-            actors, discrete actions, state-dependent noise)
+            env's action units, flat (``get_action_dim`` numbers, as SB3's policies keep it; a 2x2 Box action: 4);
+            ``None`` where the expert has none (deterministic actors, discrete actions, state-dependent noise)
         """
         return None
 
@@ -343,7 +344,7 @@ class SB3Expert(Expert):
         if not isinstance(self.policy.action_dist, DiagGaussianDistribution) or self.policy.squash_output:
             return None
         log_std = getattr(self.policy, "log_std", None)
-        if not isinstance(log_std, th.Tensor) or tuple(log_std.shape) != tuple(self.action_space.shape or ()):
+        if not isinstance(log_std, th.Tensor) or tuple(log_std.shape) != (get_action_dim(self.action_space),):
             return None
         return log_std.detach().cpu().numpy().astype(np.float64)
 

@@ -374,8 +374,8 @@ class PPOExpert(PPO):
         super()._setup_model()
         if loaded_rng is not None:
             self._expert_rng = loaded_rng
-        if self.log_std_from_expert and self.expert is not None:
-            self._init_log_std_from_expert()
+        if self.log_std_from_expert and self.expert is not None and self._n_rollouts == 0:
+            self._init_log_std_from_expert()  # a fresh start only: a trained model keeps its own (load() restores it)
         self._raw_obs_source()  # refuse now, not at the first rollout, an env whose raw observations are not the learner's
 
     def _init_log_std_from_expert(self) -> None:
@@ -398,7 +398,7 @@ class PPOExpert(PPO):
         target = np.asarray(expert_log_std, dtype=np.float64)
         if self.policy.squash_output:
             # the learner acts in [-1, 1] (unscaled to the bounds by SB3): the same noise is narrower there
-            target = target - np.log((self.action_space.high - self.action_space.low) / 2.0)
+            target = target - np.log((self.action_space.high - self.action_space.low) / 2.0).reshape(-1)
         bounds = getattr(self.policy, "log_std_bounds", None)
         if bounds is not None and ((target < bounds[0]) | (target > bounds[1])).any():
             warnings.warn(
@@ -508,7 +508,9 @@ class PPOExpert(PPO):
 
     def _excluded_save_params(self) -> list[str]:
         # The expert is never pickled into the model; give it back with load(..., expert=...).
-        return [*super()._excluded_save_params(), "expert", "_episode_expert", "_bc_data"]
+        # (The episode draws of mixing="episode" are saved, as SB3 saves _last_obs: load(force_reset=False) goes on
+        # with the episodes in progress, each with the actor drawn for it.)
+        return [*super()._excluded_save_params(), "expert", "_bc_data"]
 
     # --- roll-in -----------------------------------------------------------------------------------
 
@@ -1034,8 +1036,8 @@ class PPOExpert(PPO):
 
     def _update_learning_rate(self, optimizers: list[th.optim.Optimizer] | th.optim.Optimizer) -> None:
         """SB3's learning rate, times the hand-over factor (``handover_lr_factor``) of the current rollout."""
-        if self.expert is None or self.handover_lr_factor == 1.0:
-            super()._update_learning_rate(optimizers)
+        if self.handover_lr_factor == 1.0 or (self.expert is None and self.expert_name is None and self.expert_id is None):
+            super()._update_learning_rate(optimizers)  # never had an expert: PPO's rate
             return
         weight = self._handover_weight_now
         factor = weight + (1.0 - weight) * self.handover_lr_factor
@@ -1260,7 +1262,8 @@ class PPOExpert(PPO):
         in_use = {
             "beta": self._beta_fn(n),
             "handover weight": self._handover_fn(n),
-            "bc_coef": self._bc_coef_fn(n),
+            # the weight cloning actually has (0 after the hand-over where it follows it)
+            "bc_coef": self._bc_coef_fn(n) * (self._handover_fn(n) if self.bc_follows_handover else 1.0),
         }
         in_use = {name: value for name, value in in_use.items() if value > 0.0}
         if in_use:

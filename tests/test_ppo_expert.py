@@ -242,6 +242,20 @@ def test_episode_mixing_keeps_one_actor_per_episode():
     assert 0 < executed.mean() < 1
 
 
+def test_episode_mixing_goes_on_with_the_episodes_in_progress_after_load(tmp_path):
+    # load(force_reset=False) continues the env's episodes, as SB3 continues from _last_obs: each with its actor
+    env = DummyVecEnv([lambda: CountEnv(terminate_at=5)] * 4)
+    expert = LinearVExpert(env.observation_space, env.action_space)
+    model = PPOExpert("MlpPolicy", env, expert=expert, beta=0.7, beta_schedule="constant", mixing="episode", **TINY)
+    model.learn(64 * 4)  # 64 steps per env: each env 4 steps into an episode of 5
+    drawn = model._episode_expert.copy()
+    assert drawn.any() and not drawn.all()
+    model.save(tmp_path / "model")
+    loaded = PPOExpert.load(tmp_path / "model", env=env, expert=expert, force_reset=False)
+    loaded.learn(64 * 4, reset_num_timesteps=False)
+    assert np.array_equal(loaded.rollout_buffer.expert_executed[0], drawn)  # the last step of those episodes
+
+
 def test_schedules_advance_per_rollout_and_log():
     env = DummyVecEnv([lambda: CountEnv(terminate_at=4)] * 2)
     expert = QuadraticQExpert(env.observation_space, env.action_space)
@@ -290,6 +304,11 @@ def test_handover_lr_factor_scales_the_learning_rate_with_the_handover(tmp_path)
     assert loaded.handover_lr_factor == 0.2
     loaded.learn(64 * 2, reset_num_timesteps=False)
     assert loaded.policy.optimizer.param_groups[0]["lr"] == pytest.approx(0.2e-3)
+    # continued without its expert once nothing uses it (no roll-in; cloning followed the hand-over to 0): the PPO
+    # phase keeps its factor (the model had an expert, its hand-over is over), not SB3's full rate
+    alone = PPOExpert.load(tmp_path / "model", env=env, beta=0.0)
+    alone.learn(64 * 2, reset_num_timesteps=False)
+    assert alone.policy.optimizer.param_groups[0]["lr"] == pytest.approx(0.2e-3)
     # plain PPO (no expert) keeps SB3's rate whatever the factor
     plain = PPOExpert("MlpPolicy", env, expert=None, learning_rate=1e-3, handover_lr_factor=0.2, **TINY).learn(64 * 2 * 2)
     assert plain.policy.optimizer.param_groups[0]["lr"] == pytest.approx(1e-3)
@@ -760,6 +779,16 @@ def test_log_std_from_expert_starts_at_the_experts_noise(policy, offset):
     np.testing.assert_allclose(default.policy.log_std.detach().numpy(), [0.0])
 
 
+def test_log_std_from_expert_on_a_matrix_action_space():
+    # SB3 keeps a 2x2 Box action's log-std flat (4 numbers), the learner's as the expert's
+    env = DummyVecEnv([_MatrixActionEnv] * 2)
+    teacher = PPO("MlpPolicy", env, policy_kwargs=dict(net_arch=[8], log_std_init=-1.2), seed=0)
+    np.testing.assert_allclose(load_expert(teacher).action_log_std(), [-1.2] * 4, rtol=1e-6)
+    for policy in ("MlpPolicy", "TanhMlpPolicy"):  # the tanh policy's units: the bounds [-1, 1], the same width
+        model = PPOExpert(policy, env, expert=teacher, log_std_from_expert=True, **TINY)
+        np.testing.assert_allclose(model.policy.log_std.detach().numpy(), [-1.2] * 4, rtol=1e-6)
+
+
 def test_log_std_from_expert_is_restored_from_the_saved_model_on_load(tmp_path):
     env = _pendulum()
     teacher = PPO("MlpPolicy", env, policy_kwargs=dict(net_arch=[8], log_std_init=-1.2), seed=0)
@@ -769,6 +798,15 @@ def test_log_std_from_expert_is_restored_from_the_saved_model_on_load(tmp_path):
     model.save(tmp_path / "model")
     loaded = PPOExpert.load(tmp_path / "model", env=env, expert=teacher)
     np.testing.assert_allclose(loaded.policy.log_std.detach().numpy(), [0.3])
+    # a trained model continued with an expert that has no Gaussian noise (a SAC agent) keeps its own noise: the
+    # expert's is only a starting point, not asked for again
+    from stable_baselines3 import SAC
+
+    model.learn(64)
+    model.save(tmp_path / "trained")
+    sac = SAC("MlpPolicy", env, policy_kwargs=dict(net_arch=[8]), seed=0, buffer_size=1)
+    resumed = PPOExpert.load(tmp_path / "trained", env=env, expert=sac)
+    np.testing.assert_allclose(resumed.policy.log_std.detach().numpy(), model.policy.log_std.detach().numpy())
 
 
 def test_log_std_from_expert_outside_the_bounds_starts_at_the_bound_with_a_warning():

@@ -272,6 +272,20 @@ def test_training_without_the_expert_it_still_needs_is_refused(tmp_path):
     done.learn(256)
     done.save(tmp_path / "done")
     PPOExpert.load(tmp_path / "done", env=env).learn(64, reset_num_timesteps=False)
+    # cloning that follows the hand-over (the default) has weight 0 after it, whatever bc_coef's own schedule says;
+    # cloning kept as an anchor (bc_follows_handover=False) still uses the expert, and is refused by name
+    for follows in (True, False):
+        cloned = PPOExpert(
+            "TanhMlpPolicy", env, expert=expert, beta=0.0, handover_start=0, handover_rollouts=1, bc_coef=0.5,
+            bc_follows_handover=follows, **TINY,
+        )  # fmt: skip
+        cloned.learn(256)
+        cloned.save(tmp_path / "cloned")
+        if follows:
+            PPOExpert.load(tmp_path / "cloned", env=env).learn(64, reset_num_timesteps=False)
+        else:
+            with pytest.raises(ValueError, match=r"rollout 2 \(bc_coef 0.5\)"):
+                PPOExpert.load(tmp_path / "cloned", env=env).learn(64, reset_num_timesteps=False)
 
 
 # --- numbers that YAML read as strings --------------------------------------------------------------------------
