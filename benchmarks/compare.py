@@ -132,7 +132,9 @@ def make_eval_env(env_id: str, normalize: bool, seed: int):
     from stable_baselines3.common.env_util import make_vec_env
     from stable_baselines3.common.vec_env import VecNormalize
 
-    eval_env = make_vec_env(env_id, n_envs=1, seed=seed)
+    from sb3_aggrevated.callbacks import EpisodeSeeds
+
+    eval_env = make_vec_env(env_id, n_envs=1, seed=seed, wrapper_class=EpisodeSeeds)  # every episode seeded
     return VecNormalize(eval_env, training=False, norm_reward=False) if normalize else eval_env
 
 
@@ -159,10 +161,11 @@ def evaluate_expert(env_id: str, entry: dict[str, Any], n_episodes: int, eval_se
     """The expert's own return on the same evaluation episodes (raw observations, its own normalisation)."""
     from stable_baselines3.common.env_util import make_vec_env
 
+    from sb3_aggrevated.callbacks import EpisodeSeeds
     from sb3_aggrevated.callbacks import evaluate_expert as play
     from sb3_aggrevated.experts import load_expert
 
-    env = make_vec_env(env_id, n_envs=1)
+    env = make_vec_env(env_id, n_envs=1, wrapper_class=EpisodeSeeds)  # every episode seeded, as the learners'
     expert = load_expert(entry["expert"], env, **(entry.get("expert_kwargs") or {}))
     mean, std = play(expert, env, n_episodes, seed=eval_seed)
     return {"mean": mean, "std": std, "n_episodes": n_episodes}

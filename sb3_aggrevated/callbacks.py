@@ -19,6 +19,7 @@ import os
 import tempfile
 from typing import Any
 
+import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 from stable_baselines3.common.callbacks import BaseCallback, CheckpointCallback, EvalCallback
@@ -29,6 +30,7 @@ from stable_baselines3.common.vec_env import VecEnv, VecNormalize, sync_envs_nor
 from sb3_aggrevated.experts import Expert, load_expert
 
 __all__ = [
+    "EpisodeSeeds",
     "ExpertEvalCallback",
     "ExpertActionDistanceCallback",
     "AtomicCheckpointCallback",
@@ -169,6 +171,29 @@ class AtomicCheckpointCallback(CheckpointCallback):
             print(f"Saved checkpoint at {self.num_timesteps} steps to {self.save_path}")
 
 
+class EpisodeSeeds(gym.Wrapper):
+    """
+    Seeds every episode of an evaluation env: after a reset with seed ``s`` (``VecEnv.seed(s)`` then its reset), the
+    ``k``-th reset without a seed (a VecEnv's automatic reset at the end of an episode) uses ``s + k``. Seeding the
+    first episode alone fixes the later ones only where the env's ``step`` draws no random numbers (Pendulum,
+    BipedalWalker); where it does (LunarLander's engine dispersion), the start of each later episode would depend on
+    how long the policy's earlier episodes lasted, and two policies would play different episodes after the first.
+    For single-env evaluation (``make_vec_env(env_id, n_envs=1, wrapper_class=EpisodeSeeds)``): in a VecEnv of several
+    envs, env ``j`` seeded ``s + j`` would replay the episodes of env ``j + 1``.
+    """
+
+    def __init__(self, env: gym.Env):
+        super().__init__(env)
+        self._next_seed: int | None = None
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
+        if seed is None:
+            seed = self._next_seed
+        if seed is not None:
+            self._next_seed = seed + 1
+        return self.env.reset(seed=seed, options=options)
+
+
 def obs_changed_above(env: VecEnv, vec_normalize: VecNormalize | None) -> bool:
     """Whether a wrapper above ``vec_normalize`` (rl_zoo3's ``frame_stack`` sits above its ``normalize``; SB3's
     VecTransposeImage) changes the observations, so that VecNormalize's original observations are not ``env``'s."""
@@ -228,7 +253,9 @@ def evaluate_expert(
     :param expert: the expert
     :param env: the evaluation env (VecNormalize is undone for the expert)
     :param n_eval_episodes: episodes
-    :param seed: reseed the env first, to play the same episodes as a learner evaluated with that seed
+    :param seed: reseed the env first, to play the same episodes as a learner evaluated with that seed (every
+        episode the same only where the env's envs are wrapped in :class:`EpisodeSeeds` or their ``step`` draws no
+        random numbers)
     :param random_policy: evaluate uniformly random actions instead (the baseline of the expert score)
     :return: mean and std of the episode returns
     """
@@ -246,8 +273,10 @@ class ExpertEvalCallback(EvalCallback):
     ``eval/expert_score = (R - R_random) / (R_expert - R_random)`` (1 means expert level, above 1 better), logged
     with ``eval/expert_mean_reward`` in the evaluation's own row, beside ``eval/mean_reward``.
     Every evaluation is reseeded with ``eval_seed``: the same start states for the learner, the expert and the
-    random policy. Given an env id, the callback makes a new env for each evaluation, so the episodes are exactly
-    the same; a VecEnv passed in is reused, and an env whose reset keeps simulator state goes on from it
+    random policy. Given an env id, the callback makes a new env for each evaluation, each episode seeded
+    (:class:`EpisodeSeeds`), so the episodes are exactly the same; a VecEnv passed in is reused (its episodes after
+    the first follow its own random stream unless its envs are wrapped in :class:`EpisodeSeeds`), and an env whose
+    reset keeps simulator state goes on from it
     (gymnasium 1.x's BipedalWalker keeps its Box2D world across resets: the same policy can end its episodes
     differently from one evaluation to the next). The best model is saved with its VecNormalize statistics
     (``vecnormalize.pkl`` beside ``best_model.zip``).
@@ -278,7 +307,7 @@ class ExpertEvalCallback(EvalCallback):
     ):
         eval_env_id = eval_env if isinstance(eval_env, str) else None
         if eval_env_id is not None:
-            eval_env = make_vec_env(eval_env_id, n_envs=1)
+            eval_env = make_vec_env(eval_env_id, n_envs=1, wrapper_class=EpisodeSeeds)
         if stop_at_expert_fraction is not None and not stop_at_expert_fraction > 0:
             raise ValueError(f"stop_at_expert_fraction must be > 0 (1.0 = expert level), got {stop_at_expert_fraction}.")
         super().__init__(
@@ -320,7 +349,7 @@ class ExpertEvalCallback(EvalCallback):
         by whoever plays on it next (``EvalCallback._on_step`` does for the learner)."""
         if self.eval_env_id is not None:
             self.eval_env.close()
-            self.eval_env = make_vec_env(self.eval_env_id, n_envs=1)
+            self.eval_env = make_vec_env(self.eval_env_id, n_envs=1, wrapper_class=EpisodeSeeds)
             if unwrap_vec_normalize(self.training_env) is not None:
                 self.eval_env = self._frozen_normalization(self.eval_env)
 

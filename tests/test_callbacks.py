@@ -244,3 +244,43 @@ def test_atomic_checkpoints_have_an_ordinary_files_mode_and_keep_an_off_policy_r
     assert buffer.is_file()  # an off-policy model's replay buffer, as SB3's CheckpointCallback saves it
     model.load_replay_buffer(buffer)
     assert model.replay_buffer.size() == 40
+
+
+class _NoisyStepEnv(gym.Env):
+    """A random start (from the episode's seed) and a step that draws from the env's generator too (as LunarLander's
+    engines do); the episode lasts 2 steps for action > 0, 5 otherwise."""
+
+    def __init__(self):
+        self.observation_space = gym.spaces.Box(-10.0, 10.0, (1,), dtype=np.float32)
+        self.action_space = gym.spaces.Box(-1.0, 1.0, (1,), dtype=np.float32)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.t, self.start = 0, float(self.np_random.uniform(-1.0, 1.0))
+        return np.array([self.start], dtype=np.float32), {}
+
+    def step(self, action):
+        self.t += 1
+        self.np_random.uniform()  # the step's own draw
+        end = 2 if float(np.asarray(action).reshape(-1)[0]) > 0 else 5
+        reward = self.start if self.t == 1 else 0.0  # an episode's return is its start
+        return np.array([self.start], dtype=np.float32), reward, self.t >= end, False, {}
+
+
+def test_every_evaluation_episode_is_seeded_so_policies_of_different_lengths_play_the_same_episodes():
+    from stable_baselines3.common.env_util import make_vec_env
+
+    from sb3_aggrevated.callbacks import EpisodeSeeds
+
+    def mean_return(action, wrapper):
+        env = make_vec_env(_NoisyStepEnv, n_envs=1, wrapper_class=wrapper)
+        expert = QuadraticQExpert(env.observation_space, env.action_space, action=action)
+        return evaluate_expert(expert, env, n_eval_episodes=4, seed=7)[0]
+
+    # a policy whose episodes last 2 steps and one whose last 5 play the same four episodes
+    assert mean_return(0.5, EpisodeSeeds) == pytest.approx(mean_return(-0.5, EpisodeSeeds))
+    assert mean_return(0.5, None) != pytest.approx(mean_return(-0.5, None))  # seeded once: not after the first
+    # the wrapper's episodes are episode i from seed 7 + i, whatever came before
+    env = EpisodeSeeds(_NoisyStepEnv())
+    firsts = [env.reset(seed=7)[0][0], env.reset()[0][0], env.reset()[0][0]]
+    assert firsts == [_NoisyStepEnv().reset(seed=s)[0][0] for s in (7, 8, 9)]
