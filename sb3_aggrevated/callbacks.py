@@ -13,10 +13,12 @@ Usable from Python and from rl_zoo3 YAML, e.g.::
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import io
 import os
 import tempfile
+import zipfile
 from typing import Any
 
 import gymnasium as gym
@@ -60,8 +62,11 @@ def atomic_write(path: str | os.PathLike, data: bytes) -> None:
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.basename(path))
     try:
-        os.fchmod(fd, 0o666 & ~current_umask())  # an ordinary file's mode, as open() gives (mkstemp's is private, 0600)
-        with os.fdopen(fd, "wb") as file:
+        with os.fdopen(fd, "wb") as file:  # closes the descriptor whatever follows
+            # an ordinary file's mode, as open() gives (mkstemp's is private, 0600), where the platform and the file
+            # system have modes (no os.fchmod on Windows before Python 3.13; vfat / exFAT / some CIFS mounts refuse it)
+            with contextlib.suppress(AttributeError, OSError):
+                os.fchmod(file.fileno(), 0o666 & ~current_umask())
             file.write(data)
             file.flush()
             os.fsync(file.fileno())
@@ -72,10 +77,21 @@ def atomic_write(path: str | os.PathLike, data: bytes) -> None:
         raise
 
 
+def _complete_model_zip(path: str) -> bool:
+    """Whether ``path`` is a whole SB3 model zip (its ``data`` entry there, every member's checksum right)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return "data" in archive.namelist() and archive.testzip() is None
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+        return False
+
+
 def latest_checkpoint(save_path: str | os.PathLike, name_prefix: str = "rl_model") -> tuple[str, str | None] | None:
     """
-    The newest complete checkpoint written by :class:`AtomicCheckpointCallback` (or SB3's callback). Its cloning
-    dataset, where one was saved, is :func:`checkpoint_replay_buffer` of the zip.
+    The newest complete checkpoint written by :class:`AtomicCheckpointCallback` or SB3's ``CheckpointCallback``. SB3's
+    writes the zip in place and its statistics after it, so a run killed meanwhile leaves a truncated newest zip, or
+    one without the statistics that its earlier checkpoints have: such a checkpoint is passed over for the one before.
+    Its cloning dataset, where one was saved, is :func:`checkpoint_replay_buffer` of the zip.
 
     :param save_path: the callback's folder (one that does not exist yet holds none)
     :param name_prefix: the callback's prefix
@@ -85,13 +101,18 @@ def latest_checkpoint(save_path: str | os.PathLike, name_prefix: str = "rl_model
 
     if not os.path.isdir(save_path):
         return None
+    names = os.listdir(save_path)
     pattern = re.compile(rf"^{re.escape(name_prefix)}_(\d+)_steps\.zip$")
-    steps = sorted((int(m.group(1)) for f in os.listdir(save_path) if (m := pattern.match(f))), reverse=True)
-    if not steps:
-        return None
-    step = steps[0]
-    vec = os.path.join(save_path, f"{name_prefix}_vecnormalize_{step}_steps.pkl")
-    return os.path.join(save_path, f"{name_prefix}_{step}_steps.zip"), vec if os.path.isfile(vec) else None
+    steps = sorted((int(m.group(1)) for f in names if (m := pattern.match(f))), reverse=True)
+    with_statistics = any(re.match(rf"^{re.escape(name_prefix)}_vecnormalize_\d+_steps\.pkl$", f) for f in names)
+    for step in steps:
+        model = os.path.join(save_path, f"{name_prefix}_{step}_steps.zip")
+        vec = os.path.join(save_path, f"{name_prefix}_vecnormalize_{step}_steps.pkl")
+        if with_statistics and not os.path.isfile(vec):
+            continue  # saved with statistics, killed before this checkpoint's were written
+        if _complete_model_zip(model):
+            return model, vec if os.path.isfile(vec) else None
+    return None
 
 
 def checkpoint_replay_buffer(zip_path: str | os.PathLike) -> str | None:
@@ -432,6 +453,7 @@ class ExpertActionDistanceCallback(BaseCallback):
         super().__init__(verbose)
         self.expert_source = expert
         self.max_states = max_states
+        self._raw: list[np.ndarray] | None = None  # the env's own observations of the rollout, where read from VecNormalize
 
     def _init_callback(self) -> None:
         source = self.expert_source if self.expert_source is not None else getattr(self.model, "expert", None)
@@ -439,7 +461,20 @@ class ExpertActionDistanceCallback(BaseCallback):
             raise ValueError("ExpertActionDistanceCallback: the model has no expert; pass expert=...")
         self.expert = load_expert(source, self.model.get_env())
 
+    def _on_rollout_start(self) -> None:
+        # Another model's buffer keeps the observations VecNormalize gave it, each normalised with the statistics of
+        # its own step (and clipped): the env's own are read from VecNormalize as the rollout goes, the rollout's
+        # first state now and each next one after its step (the last is the next rollout's first).
+        vec_normalize = self.model.get_vec_normalize_env()
+        self._raw = None
+        if vec_normalize is not None and not hasattr(self.model.rollout_buffer, "raw_observations"):  # type: ignore[attr-defined]
+            self._raw = [np.array(vec_normalize.get_original_obs())]
+
     def _on_step(self) -> bool:
+        if self._raw is not None:
+            vec_normalize = self.model.get_vec_normalize_env()
+            assert vec_normalize is not None
+            self._raw.append(np.array(vec_normalize.get_original_obs()))
         return True
 
     def _on_rollout_end(self) -> None:
@@ -447,9 +482,10 @@ class ExpertActionDistanceCallback(BaseCallback):
         obs = buffer.observations.reshape(-1, *buffer.obs_shape)[: self.max_states]
         if hasattr(buffer, "raw_observations"):
             raw = buffer.raw_observations.reshape(-1, *buffer.obs_shape)[: self.max_states]
+        elif self._raw is not None:
+            raw = np.stack(self._raw[: buffer.buffer_size]).reshape(-1, *buffer.obs_shape)[: self.max_states]
         else:
-            vec_normalize: VecNormalize | None = self.model.get_vec_normalize_env()
-            raw = vec_normalize.unnormalize_obs(obs) if vec_normalize is not None else obs
+            raw = obs
         learner, _ = self.model.predict(obs, deterministic=True)
         expert = self.expert.predict(raw, deterministic=True)
         if isinstance(self.model.action_space, spaces.Box):

@@ -284,3 +284,16 @@ def test_every_evaluation_episode_is_seeded_so_policies_of_different_lengths_pla
     env = EpisodeSeeds(_NoisyStepEnv())
     firsts = [env.reset(seed=7)[0][0], env.reset()[0][0], env.reset()[0][0]]
     assert firsts == [_NoisyStepEnv().reset(seed=s)[0][0] for s in (7, 8, 9)]
+
+
+def test_expert_action_distance_gives_a_plain_ppo_learners_expert_the_envs_own_states():
+    # PPO's buffer keeps the observations VecNormalize gave it, each normalised with the statistics of its own step:
+    # the expert is asked about the env's own states (CountEnv: the step counts 0-4), read as the rollout goes
+    from tests.conftest import LinearVExpert
+
+    env = VecNormalize(_env())
+    model = PPO("MlpPolicy", env, n_steps=32, batch_size=32, n_epochs=1, policy_kwargs=dict(net_arch=[8]), seed=0)
+    expert = LinearVExpert(env.observation_space, env.action_space)
+    model.learn(128, callback=ExpertActionDistanceCallback(expert=expert))
+    seen = np.concatenate([s.reshape(-1) for s in expert.seen])
+    assert len(seen) == 2 * 32 * 2 and set(np.round(seen, 6).tolist()) == {0.0, 1.0, 2.0, 3.0, 4.0}

@@ -104,6 +104,42 @@ def test_atomic_write_never_leaves_a_truncated_file(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["model.zip"]  # no temporary file left behind
 
 
+@pytest.mark.parametrize("platform", ["no file modes", "no os.fchmod"])
+def test_atomic_write_where_files_have_no_unix_modes(tmp_path, monkeypatch, platform):
+    # vfat / exFAT / some CIFS mounts refuse fchmod; Windows before Python 3.13 has none: the write still lands, and
+    # the temporary file's descriptor is closed
+    if platform == "no os.fchmod":
+        monkeypatch.delattr(os, "fchmod")
+    else:
+
+        def refuse(*args):
+            raise PermissionError(1, "Operation not permitted")
+
+        monkeypatch.setattr(os, "fchmod", refuse)
+    open_before = len(os.listdir("/proc/self/fd"))
+    atomic_write(tmp_path / "data.pkl", b"content")
+    assert (tmp_path / "data.pkl").read_bytes() == b"content"
+    assert [p.name for p in tmp_path.iterdir()] == ["data.pkl"] and len(os.listdir("/proc/self/fd")) == open_before
+
+
+def test_latest_checkpoint_passes_over_what_sb3s_callback_left_half_written(tmp_path):
+    # SB3's CheckpointCallback writes the zip in place, then its statistics: a run killed meanwhile leaves a truncated
+    # newest zip, or one without statistics
+    from stable_baselines3.common.callbacks import CheckpointCallback
+
+    env = VecNormalize(DummyVecEnv([lambda: CountEnv()] * 2))
+    model = PPOExpert("MlpPolicy", env, n_steps=32, batch_size=32, n_epochs=1, policy_kwargs=dict(net_arch=[8]), seed=0)
+    model.learn(192, callback=CheckpointCallback(save_freq=32, save_path=str(tmp_path), save_vecnormalize=True))
+    assert latest_checkpoint(tmp_path)[0].endswith("rl_model_192_steps.zip")
+    (tmp_path / "rl_model_vecnormalize_192_steps.pkl").unlink()  # killed between the zip and its statistics
+    assert latest_checkpoint(tmp_path)[0].endswith("rl_model_128_steps.zip")
+    whole = (tmp_path / "rl_model_128_steps.zip").read_bytes()
+    (tmp_path / "rl_model_128_steps.zip").write_bytes(whole[: len(whole) * 2 // 3])  # killed while writing the zip
+    model_path, vec_path = latest_checkpoint(tmp_path)
+    assert model_path.endswith("rl_model_64_steps.zip") and vec_path.endswith("rl_model_vecnormalize_64_steps.pkl")
+    assert PPOExpert.load(model_path).num_timesteps == 64
+
+
 def test_checkpoint_callback_writes_loadable_pairs(tmp_path):
     env = VecNormalize(DummyVecEnv([lambda: CountEnv()] * 2))
     model = PPOExpert("MlpPolicy", env, n_steps=32, batch_size=32, n_epochs=1, policy_kwargs=dict(net_arch=[8]), seed=0)
