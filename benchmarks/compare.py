@@ -333,6 +333,8 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
     import sb3_aggrevated
 
     result = {"algo": algo, "env_id": env_id, "seed": seed, "curve": callback.curve, "fps": fps}
+    # what a report rebuilt later (--report-only, over runs of several invocations) states of each run
+    result.update(eval_episodes=job["eval_episodes"], command=job.get("command"), invocation=job.get("invocation"))
     # what was trained: the package's source, the entry with the overrides, and the networks' widths as built
     result["source"] = str(Path(sb3_aggrevated.__file__).resolve().parent)
     plain = (bool, int, float, str, type(None))
@@ -382,6 +384,21 @@ def _median_steps_lower_bound(reach: list[int | None], last_steps: list[int]) ->
     return float(np.median([last if steps is None else steps for steps, last in zip(reach, last_steps, strict=True)]))
 
 
+def _eval_episodes(results: list[dict]) -> str:
+    """The evaluation episodes per point, as ``N episodes`` where every run agrees, else per run."""
+    counts = {r["eval_episodes"] for r in results}
+    if len(counts) == 1:
+        return f"{counts.pop()} episodes"
+    return (
+        "episodes differing by run ("
+        + ", ".join(
+            f"{r['algo']} seed {r['seed']}: {r['eval_episodes']}"
+            for r in sorted(results, key=lambda r: (r["algo"], r["seed"]))
+        )
+        + ")"
+    )
+
+
 def report(
     out: Path, env_id: str, results: list[dict], expert: dict, threshold: float, command: str, near: float = 0.05
 ) -> str:
@@ -399,7 +416,7 @@ def report(
         "",
         f"Expert on the same evaluation episodes: {expert['mean']:.1f} +- {expert['std']:.1f} "
         f"({expert['n_episodes']} episodes).",
-        f"Threshold: {threshold:.1f}. Deterministic evaluation, {results[0]['eval_episodes']} episodes per point.",
+        f"Threshold: {threshold:.1f}. Deterministic evaluation, {_eval_episodes(results)} per point.",
         f"Near the expert: {near_threshold:.1f} (within {near:.0%} of the expert's return).",
         *(
             [
@@ -431,7 +448,7 @@ def report(
             else []
         ),
         "",
-        "| algo | seeds | final return (mean +- std over seeds) | steps to threshold (per seed) | median steps "
+        "| algo | seeds | final return (mean +- sample std over seeds) | steps to threshold (per seed) | median steps "
         f"| steps to within {near:.0%} of the expert (per seed) | median steps | fps |",
         "|---|---|---|---|---|---|---|---|",
     ]
@@ -450,7 +467,8 @@ def report(
         lower_bounds["near"][algo] = _median_steps_lower_bound(reach_near, last_steps)
         fps = np.mean([r["fps"] for r in runs])
         lines.append(
-            f"| {algo} | {', '.join(str(r['seed']) for r in runs)} | {np.mean(finals):.1f} +- {np.std(finals):.1f} | "
+            f"| {algo} | {', '.join(str(r['seed']) for r in runs)} | {np.mean(finals):.1f} +- "
+            f"{f'{np.std(finals, ddof=1):.1f}' if len(finals) > 1 else 'n/a (one seed)'} | "
             f"{', '.join('not reached' if s is None else str(s) for s in reach)} | "
             f"{'n/a' if medians[algo] is None else int(medians[algo])} | "
             f"{', '.join('not reached' if s is None else str(s) for s in reach_near)} | "
@@ -471,7 +489,21 @@ def report(
     fps_by_algo = {a: np.mean([r["fps"] for r in results if r["algo"] == a]) for a in algos}
     lines.append("")
     if "ppo" in fps_by_algo and "ppo_expert" in fps_by_algo:
-        lines.append(f"FPS ratio PPOExpert / PPO (same run, same load): {fps_by_algo['ppo_expert'] / fps_by_algo['ppo']:.2f}.")
+        ratio = fps_by_algo["ppo_expert"] / fps_by_algo["ppo"]
+        if len(invocations := {r.get("invocation") for r in results}) == 1 and None not in invocations:
+            lines.append(f"FPS ratio PPOExpert / PPO (one invocation: the runs shared the machine's load): {ratio:.2f}.")
+        else:  # a report rebuilt over runs of several invocations, or of runs that did not record theirs
+            lines.append(
+                f"FPS ratio PPOExpert / PPO over runs of different invocations, or not recorded as one (not side by side: "
+                f"the loads may have differed): {ratio:.2f}."
+            )
+    commands = {r.get("command") for r in results}
+    if commands != {command}:  # each run's own command, where they differ from this report's
+        lines += ["", "Runs' own commands:", ""]
+        for run_command in sorted(commands, key=str):
+            runs = sorted((r for r in results if r.get("command") == run_command), key=lambda r: (r["algo"], r["seed"]))
+            which = ", ".join(f"{r['algo']} seed {r['seed']}" for r in runs)
+            lines.append(f"- {which}: " + (f"`{run_command}`" if run_command else "not recorded (runs before it was)"))
     for label, meds, bounds in (
         ("threshold", medians, lower_bounds["threshold"]),
         (f"within {near:.0%} of the expert", near_medians, lower_bounds["near"]),
@@ -619,6 +651,8 @@ def main() -> None:
             expert["final"] = evaluate_expert(args.env, entry, args.final_eval_episodes, args.eval_seed)
         expert_file.write_text(json.dumps(expert))
     print(f"expert: {expert}", flush=True)
+    command = "python benchmarks/compare.py " + " ".join(shlex.quote(a) for a in sys.argv[1:] if a != "--report-only")
+    invocation = f"{os.getpid()}-{time.time():.0f}"  # runs of one invocation shared the machine's load
     jobs = [
         dict(
             algo=a,
@@ -632,6 +666,8 @@ def main() -> None:
             eval_seed=args.eval_seed,
             final_eval_episodes=args.final_eval_episodes,
             save_model=args.save_models,
+            command=command,
+            invocation=invocation,
             init_from=args.init_from,
             resume_from=args.resume_from,
             params=args.params,
@@ -646,8 +682,7 @@ def main() -> None:
         with mp.get_context("spawn").Pool(args.n_jobs) as pool:
             results = pool.map(run_one, jobs, chunksize=1)
     for r in results:
-        r["eval_episodes"] = args.eval_episodes
-    command = "python benchmarks/compare.py " + " ".join(shlex.quote(a) for a in sys.argv[1:] if a != "--report-only")
+        r.setdefault("eval_episodes", args.eval_episodes)  # runs from before runs recorded it: as this command says
     threshold = args.threshold if args.threshold is not None else expert["mean"]
     print(report(out, args.env, results, expert, threshold, command, near=args.near))
 

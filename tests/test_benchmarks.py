@@ -459,3 +459,31 @@ def test_stall_end_ends_a_stalled_episode_and_reports_its_own_return(penalty):
     assert marking.step(np.array([0.0]))[3]  # the env's own time limit
     with pytest.raises(ValueError, match="hull"):
         StallEnd(gymnasium.make("Pendulum-v1"))
+
+
+def test_compare_report_states_each_runs_own_command_episodes_and_whether_fps_were_side_by_side(tmp_path):
+    # a report rebuilt over runs of two invocations (--report-only): the fps ratio is not called side by side, each
+    # run's command is listed, episode counts are per run where they differ; the spread over seeds is the sample std
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        from compare import report
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+
+    def run(algo, seed, final, command, invocation, episodes=10):
+        curve = [[0, 0.0, 0.0], [1000, final, 0.0]]
+        return dict(
+            algo=algo, seed=seed, curve=curve, fps=100.0, eval_episodes=episodes, command=command, invocation=invocation
+        )
+
+    expert = {"mean": 50.0, "std": 1.0, "n_episodes": 10}
+    together = [run("ppo_expert", 1, 60.0, "cmd", "a"), run("ppo_expert", 2, 80.0, "cmd", "a"), run("ppo", 1, 0.0, "cmd", "a")]
+    text = report(tmp_path, "X-v0", together, expert, 50.0, "cmd")
+    assert "(one invocation: the runs shared the machine's load): 1.00" in text and "Runs' own commands" not in text
+    assert "| ppo_expert | 1, 2 | 70.0 +- 14.1 |" in text  # sample std of 60 and 80 (the population std is 10.0)
+    assert "| ppo | 1 | 0.0 +- n/a (one seed) |" in text and "10 episodes per point" in text
+    mixed = together[:2] + [run("ppo", 1, 0.0, "other", "b", episodes=5)]
+    text = report(tmp_path, "X-v0", mixed, expert, 50.0, "rebuilt")
+    assert "over runs of different invocations, or not recorded as one (not side by side" in text
+    assert "- ppo seed 1: `other`" in text and "- ppo_expert seed 1, ppo_expert seed 2: `cmd`" in text
+    assert "episodes differing by run (ppo seed 1: 5, ppo_expert seed 1: 10, ppo_expert seed 2: 10) per point" in text
