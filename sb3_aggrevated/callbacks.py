@@ -17,6 +17,7 @@ import contextlib
 import copy
 import io
 import os
+import pickle
 import tempfile
 import zipfile
 from typing import Any
@@ -44,8 +45,14 @@ __all__ = [
 
 
 def current_umask() -> int:
-    """The process's umask (reading it means setting it: set back at once), for files and folders that
-    ``tempfile`` creates private but that should get an ordinary file's or folder's mode."""
+    """The process's umask, for files and folders that ``tempfile`` creates private but that should get an ordinary
+    file's or folder's mode: read from ``/proc/self/status`` where Linux gives it, else by setting it and setting it
+    back at once (a moment in which another thread creating a file would get 022)."""
+    with contextlib.suppress(OSError, ValueError):
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
@@ -178,8 +185,6 @@ class AtomicCheckpointCallback(CheckpointCallback):
         self.model.save(buffer)
         vec_normalize = self.model.get_vec_normalize_env()
         if self.save_vecnormalize and vec_normalize is not None:
-            import pickle
-
             atomic_write(self._checkpoint_path("vecnormalize_", extension="pkl"), pickle.dumps(vec_normalize))
         # PPOExpert's aggregated cloning dataset, or an off-policy model's replay buffer (as SB3's CheckpointCallback)
         has_dataset = getattr(self.model, "bc_buffer_size", 0) > 0 or getattr(self.model, "replay_buffer", None) is not None
@@ -310,6 +315,8 @@ class ExpertEvalCallback(EvalCallback):
         model's own ``expert`` (PPOExpert)
     :param stop_at_expert_fraction: stop training once ``eval/expert_score`` reaches this (``None``: never)
     :param eval_seed: seed of the evaluation episodes
+    :param env_kwargs: keyword arguments of the env made from an env id (the training env's, e.g. rl_zoo3's
+        ``env_kwargs``), so that the learner and the expert are scored on the env they train on
     """
 
     def __init__(
@@ -318,6 +325,7 @@ class ExpertEvalCallback(EvalCallback):
         expert: Any = None,
         stop_at_expert_fraction: float | None = None,
         eval_seed: int = 0,
+        env_kwargs: dict[str, Any] | None = None,
         n_eval_episodes: int = 10,
         eval_freq: int = 10000,
         best_model_save_path: str | None = None,
@@ -327,8 +335,13 @@ class ExpertEvalCallback(EvalCallback):
         **kwargs: Any,
     ):
         eval_env_id = eval_env if isinstance(eval_env, str) else None
+        if env_kwargs is not None and eval_env_id is None:
+            raise ValueError(
+                "ExpertEvalCallback: env_kwargs are for an eval env given as an env id; make the VecEnv with them."
+            )
+        self.env_kwargs = dict(env_kwargs or {})
         if eval_env_id is not None:
-            eval_env = make_vec_env(eval_env_id, n_envs=1, wrapper_class=EpisodeSeeds)
+            eval_env = self._make_eval_env(eval_env_id)
         if stop_at_expert_fraction is not None and not stop_at_expert_fraction > 0:
             raise ValueError(f"stop_at_expert_fraction must be > 0 (1.0 = expert level), got {stop_at_expert_fraction}.")
         super().__init__(
@@ -370,9 +383,13 @@ class ExpertEvalCallback(EvalCallback):
         by whoever plays on it next (``EvalCallback._on_step`` does for the learner)."""
         if self.eval_env_id is not None:
             self.eval_env.close()
-            self.eval_env = make_vec_env(self.eval_env_id, n_envs=1, wrapper_class=EpisodeSeeds)
+            self.eval_env = self._make_eval_env(self.eval_env_id)
             if unwrap_vec_normalize(self.training_env) is not None:
                 self.eval_env = self._frozen_normalization(self.eval_env)
+
+    def _make_eval_env(self, env_id: str) -> VecEnv:
+        """One env made from an env id, with ``env_kwargs``, every episode seeded (:class:`EpisodeSeeds`)."""
+        return make_vec_env(env_id, n_envs=1, env_kwargs=self.env_kwargs, wrapper_class=EpisodeSeeds)
 
     def _frozen_normalization(self, env: VecEnv) -> VecNormalize:
         """``env`` under a frozen VecNormalize with the training env's settings (which observations it normalises,
@@ -427,7 +444,8 @@ class ExpertEvalCallback(EvalCallback):
             logger.dump(self.num_timesteps)
         vec_normalize = self.model.get_vec_normalize_env()
         if self.best_mean_reward > previous_best and self.best_model_save_path is not None and vec_normalize is not None:
-            vec_normalize.save(os.path.join(self.best_model_save_path, "vecnormalize.pkl"))  # beside best_model.zip
+            # beside best_model.zip, written whole or not at all (a crash mid-write keeps the earlier statistics)
+            atomic_write(os.path.join(self.best_model_save_path, "vecnormalize.pkl"), pickle.dumps(vec_normalize))
         assert self.expert_score is not None  # recorded with this evaluation's row
         if self.stop_at_expert_fraction is not None and self.expert_score >= self.stop_at_expert_fraction:
             if self.verbose >= 1:

@@ -136,6 +136,23 @@ def test_expert_eval_callback_given_an_env_id_plays_exactly_the_same_episodes(tm
     assert [float(np.mean(r)) for r in callback.evaluations_results] == [callback.expert_mean_reward] * 4
 
 
+def test_expert_eval_callback_makes_its_env_with_the_training_envs_keywords():
+    # rl_zoo3's env_kwargs (e.g. hardcore=True) reach the env the callback makes from an env id, at every evaluation
+    model = PPO("MlpPolicy", make_vec_env_g("Pendulum-v1"), **TINY)
+    callback = ExpertEvalCallback("Pendulum-v1", expert=model, env_kwargs={"g": 20.0}, n_eval_episodes=1, eval_freq=16)
+    assert callback.eval_env.get_attr("g") == [20.0]
+    model.learn(32, callback=callback)
+    assert callback.eval_env.get_attr("g") == [20.0]  # the renewed env too
+    with pytest.raises(ValueError, match="env_kwargs are for an eval env given as an env id"):
+        ExpertEvalCallback(_env(1), expert=model, env_kwargs={"g": 20.0})
+
+
+def make_vec_env_g(env_id):
+    from stable_baselines3.common.env_util import make_vec_env
+
+    return make_vec_env(env_id, n_envs=1, env_kwargs={"g": 20.0})
+
+
 def test_callbacks_work_with_plain_ppo_given_an_expert():
     env = _env()
     expert = QuadraticQExpert(env.observation_space, env.action_space)
