@@ -11,6 +11,7 @@ from gymnasium.wrappers import ClipReward
 from stable_baselines3.common.vec_env import DummyVecEnv
 
 from sb3_aggrevated import PPOExpert
+from sb3_aggrevated.callbacks import EpisodeSeeds
 from sb3_aggrevated.evaluate import find_run, make_eval_env, run_env_kwargs
 from sb3_aggrevated.experts import load_expert
 from sb3_aggrevated.hub import package_agent
@@ -102,8 +103,8 @@ def test_evaluation_and_package_use_the_runs_env_kwargs_and_wrapper(tmp_path, mo
     _set_env_settings(run, config_kwargs={"g": 5.0}, args_kwargs={"g": 20.0, "max_episode_steps": 50}, wrapper=clip)
     assert run_env_kwargs(run, "Pendulum-v1") == {"g": 20.0, "max_episode_steps": 50}
     env = make_eval_env(run, "Pendulum-v1")
-    inner = env.venv.envs[0]  # the run's VecNormalize around the vectorised env
-    assert isinstance(inner, ClipReward) and inner.unwrapped.g == 20.0
+    inner = env.venv.envs[0]  # the run's VecNormalize around the vectorised env; every episode seeded around its wrapper
+    assert isinstance(inner, EpisodeSeeds) and isinstance(inner.env, ClipReward) and inner.unwrapped.g == 20.0
     env.reset()
     steps, done, rewards = 0, False, []
     while not done:
@@ -119,7 +120,7 @@ def test_evaluation_and_package_use_the_runs_env_kwargs_and_wrapper(tmp_path, mo
 
     def spy(run, env_id, env_kwargs=None, _make=evaluate_module.make_eval_env):
         env = _make(run, env_id, env_kwargs)
-        played.append((env.venv.envs[0].unwrapped.g, env.venv.envs[0].spec.max_episode_steps, type(env.venv.envs[0])))
+        played.append((env.venv.envs[0].unwrapped.g, env.venv.envs[0].spec.max_episode_steps, type(env.venv.envs[0].env)))
         return env
 
     monkeypatch.setattr(evaluate_module, "make_eval_env", spy)
