@@ -734,14 +734,20 @@ class PPOExpert(PPO):
                 "observation normalisation (vecnormalize.pkl) and that it was trained on this env."
             )
 
+    def _bc_weight(self, n: int) -> float:
+        """The cloning weight at rollout ``n``: ``bc_coef``'s schedule, times the hand-over weight where cloning follows
+        it (before the anchor-only form's ``bc_anchor_coef``)."""
+        weight = self._bc_coef_fn(n)
+        if self.bc_follows_handover:
+            weight *= self._handover_fn(n)
+        return weight
+
     def _set_expert_targets(self, buffer: ExpertRolloutBuffer, beta: float) -> None:
         """Replace the policy-gradient advantages by the hand-over blend, batched over the whole buffer."""
         n = self._n_rollouts
         weight = self._handover_fn(n) if self.expert is not None else 0.0
         self._handover_weight_now = weight
-        self._bc_coef_now = self._bc_coef_fn(n) if self.expert is not None else 0.0
-        if self.bc_follows_handover:
-            self._bc_coef_now *= weight
+        self._bc_coef_now = self._bc_weight(n) if self.expert is not None else 0.0
         self._bc_anchor_only_now = self.bc_anchor_from is not None and n >= self.bc_anchor_from
         if self._bc_anchor_only_now:
             self._bc_coef_now *= self.bc_anchor_coef
@@ -1036,7 +1042,7 @@ class PPOExpert(PPO):
 
     def _update_learning_rate(self, optimizers: list[th.optim.Optimizer] | th.optim.Optimizer) -> None:
         """SB3's learning rate, times the hand-over factor (``handover_lr_factor``) of the current rollout."""
-        if self.handover_lr_factor == 1.0 or (self.expert is None and self.expert_name is None and self.expert_id is None):
+        if self.handover_lr_factor == 1.0 or (self.expert is None and self._trained_with is None):
             super()._update_learning_rate(optimizers)  # never had an expert: PPO's rate
             return
         weight = self._handover_weight_now
@@ -1253,17 +1259,21 @@ class PPOExpert(PPO):
             model._expert_rng = np.random.default_rng(kwargs["seed"])
         return model  # type: ignore[return-value]
 
+    @property
+    def _trained_with(self) -> str | None:
+        """The expert this model learned from (its name, or its reference), ``None`` for a model that never had one."""
+        return self.expert_name or self.expert_id
+
     def _check_expert_present(self) -> None:
         """Refuse to train a model that learned from an expert, without it, while its schedules still use it."""
-        trained_with = self.expert_name or self.expert_id
+        trained_with = self._trained_with
         if self.expert is not None or trained_with is None:
             return
         n = self._n_rollouts
         in_use = {
             "beta": self._beta_fn(n),
             "handover weight": self._handover_fn(n),
-            # the weight cloning actually has (0 after the hand-over where it follows it)
-            "bc_coef": self._bc_coef_fn(n) * (self._handover_fn(n) if self.bc_follows_handover else 1.0),
+            "bc_coef": self._bc_weight(n),  # the weight cloning actually has (0 after the hand-over where it follows it)
         }
         in_use = {name: value for name, value in in_use.items() if value > 0.0}
         if in_use:
