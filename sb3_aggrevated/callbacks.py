@@ -20,6 +20,7 @@ import os
 import pickle
 import tempfile
 import zipfile
+from collections.abc import Callable
 from typing import Any
 
 import gymnasium as gym
@@ -292,6 +293,26 @@ def evaluate_expert(
     return float(mean), float(std)  # type: ignore[arg-type]  # (float, float) without return_episode_rewards
 
 
+def _wrapper_class(env_wrapper: Any) -> Callable[[gym.Env], gym.Env] | None:
+    """A gym wrapper callable from a callable or from rl_zoo3's ``env_wrapper`` entry (resolved as rl_zoo3 does)."""
+    if env_wrapper is None or callable(env_wrapper):
+        return env_wrapper
+    if not isinstance(env_wrapper, (str, dict, list)):
+        raise TypeError(
+            f"env_wrapper must be a callable (a gym wrapper class) or rl_zoo3's env_wrapper entry (a class path, a "
+            f"{{path: kwargs}} dict or a list of them), got {env_wrapper!r}."
+        )
+    from rl_zoo3.utils import get_wrapper_class
+
+    try:
+        return get_wrapper_class({"env_wrapper": env_wrapper})
+    except (ImportError, AttributeError, AssertionError, ValueError) as error:
+        raise ValueError(
+            f"env_wrapper {env_wrapper!r} could not be resolved ({type(error).__name__}: {error}): give the wrapper "
+            "as 'module.Class', {'module.Class': {keyword: value}} or a list of them, as in rl_zoo3's env_wrapper."
+        ) from error
+
+
 class ExpertEvalCallback(EvalCallback):
     """
     ``EvalCallback`` that also evaluates the expert (once, on the same eval env and episodes) and a
@@ -317,6 +338,9 @@ class ExpertEvalCallback(EvalCallback):
     :param eval_seed: seed of the evaluation episodes
     :param env_kwargs: keyword arguments of the env made from an env id (the training env's, e.g. rl_zoo3's
         ``env_kwargs``), so that the learner and the expert are scored on the env they train on
+    :param env_wrapper: the training env's gym wrapper(s) for the env made from an env id: a callable taking and
+        returning a ``gym.Env`` (``make_vec_env``'s ``wrapper_class``), or rl_zoo3's ``env_wrapper`` entry (a class
+        path, a ``{path: kwargs}`` dict or a list of them); applied inside :class:`EpisodeSeeds`
     """
 
     def __init__(
@@ -326,6 +350,7 @@ class ExpertEvalCallback(EvalCallback):
         stop_at_expert_fraction: float | None = None,
         eval_seed: int = 0,
         env_kwargs: dict[str, Any] | None = None,
+        env_wrapper: Callable[[gym.Env], gym.Env] | str | dict[str, Any] | list[Any] | None = None,
         n_eval_episodes: int = 10,
         eval_freq: int = 10000,
         best_model_save_path: str | None = None,
@@ -335,11 +360,14 @@ class ExpertEvalCallback(EvalCallback):
         **kwargs: Any,
     ):
         eval_env_id = eval_env if isinstance(eval_env, str) else None
-        if env_kwargs is not None and eval_env_id is None:
-            raise ValueError(
-                "ExpertEvalCallback: env_kwargs are for an eval env given as an env id; make the VecEnv with them."
-            )
+        for name, value in (("env_kwargs", env_kwargs), ("env_wrapper", env_wrapper)):
+            if value is not None and eval_env_id is None:
+                raise ValueError(
+                    f"ExpertEvalCallback: {name} is for an eval env given as an env id; make the VecEnv with it, or "
+                    "pass the env id."
+                )
         self.env_kwargs = dict(env_kwargs or {})
+        self.env_wrapper = _wrapper_class(env_wrapper)
         if eval_env_id is not None:
             eval_env = self._make_eval_env(eval_env_id)
         if stop_at_expert_fraction is not None and not stop_at_expert_fraction > 0:
@@ -388,8 +416,15 @@ class ExpertEvalCallback(EvalCallback):
                 self.eval_env = self._frozen_normalization(self.eval_env)
 
     def _make_eval_env(self, env_id: str) -> VecEnv:
-        """One env made from an env id, with ``env_kwargs``, every episode seeded (:class:`EpisodeSeeds`)."""
-        return make_vec_env(env_id, n_envs=1, env_kwargs=self.env_kwargs, wrapper_class=EpisodeSeeds)
+        """One env made from an env id, with ``env_kwargs`` and ``env_wrapper``, every episode seeded
+        (:class:`EpisodeSeeds`)."""
+        wrapper = self.env_wrapper
+        return make_vec_env(
+            env_id,
+            n_envs=1,
+            env_kwargs=self.env_kwargs,
+            wrapper_class=(lambda env: EpisodeSeeds(wrapper(env))) if wrapper is not None else EpisodeSeeds,
+        )
 
     def _frozen_normalization(self, env: VecEnv) -> VecNormalize:
         """``env`` under a frozen VecNormalize with the training env's settings (which observations it normalises,

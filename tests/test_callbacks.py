@@ -9,7 +9,7 @@ from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.vec_env import DummyVecEnv, VecFrameStack, VecNormalize
 
 from sb3_aggrevated import PPOExpert
-from sb3_aggrevated.callbacks import ExpertActionDistanceCallback, ExpertEvalCallback, evaluate_expert
+from sb3_aggrevated.callbacks import EpisodeSeeds, ExpertActionDistanceCallback, ExpertEvalCallback, evaluate_expert
 from tests.conftest import CountEnv, QuadraticQExpert
 
 TINY = dict(n_steps=32, batch_size=32, n_epochs=1, policy_kwargs=dict(net_arch=[8]), seed=0)
@@ -143,8 +143,43 @@ def test_expert_eval_callback_makes_its_env_with_the_training_envs_keywords():
     assert callback.eval_env.get_attr("g") == [20.0]
     model.learn(32, callback=callback)
     assert callback.eval_env.get_attr("g") == [20.0]  # the renewed env too
-    with pytest.raises(ValueError, match="env_kwargs are for an eval env given as an env id"):
+    with pytest.raises(ValueError, match="env_kwargs is for an eval env given as an env id"):
         ExpertEvalCallback(_env(1), expert=model, env_kwargs={"g": 20.0})
+
+
+@pytest.mark.parametrize(
+    "env_wrapper",
+    [
+        gym.wrappers.TimeAwareObservation,
+        "gymnasium.wrappers.TimeAwareObservation",
+        {"gymnasium.wrappers.TimeAwareObservation": {"normalize_time": True}},
+        ["gymnasium.wrappers.TimeAwareObservation"],
+    ],
+)
+def test_expert_eval_callback_makes_its_env_with_the_training_envs_wrapper(env_wrapper):
+    # rl_zoo3's env_wrapper (here one that widens the observation, as TimeFeatureWrapper does) reaches the env the
+    # callback makes from an env id, inside the seeding of every episode; without it the spaces would not match
+    from stable_baselines3.common.env_util import make_vec_env
+
+    env = make_vec_env("Pendulum-v1", n_envs=1, wrapper_class=gym.wrappers.TimeAwareObservation)
+    model = PPO("MlpPolicy", env, **TINY)
+    callback = ExpertEvalCallback("Pendulum-v1", expert=model, env_wrapper=env_wrapper, n_eval_episodes=1, eval_freq=16)
+    assert callback.eval_env.observation_space.shape == (4,)
+    model.learn(32, callback=callback)  # the expert's evaluation and the learner's on the wrapped env
+    assert callback.eval_env.observation_space.shape == (4,)  # the renewed env too
+    assert callback.eval_env.env_is_wrapped(EpisodeSeeds) == [True]
+
+
+def test_expert_eval_callback_env_wrapper_errors():
+    model = PPO("MlpPolicy", _env(1), **TINY)
+    with pytest.raises(ValueError, match="env_wrapper is for an eval env given as an env id"):
+        ExpertEvalCallback(_env(1), expert=model, env_wrapper=gym.wrappers.TimeAwareObservation)
+    with pytest.raises(ValueError, match="env_wrapper 'NoSuchWrapper' could not be resolved"):
+        ExpertEvalCallback("Pendulum-v1", expert=model, env_wrapper="NoSuchWrapper")
+    with pytest.raises(ValueError, match="could not be resolved"):
+        ExpertEvalCallback("Pendulum-v1", expert=model, env_wrapper="gymnasium.wrappers.NoSuchWrapper")
+    with pytest.raises(TypeError, match="env_wrapper must be a callable"):
+        ExpertEvalCallback("Pendulum-v1", expert=model, env_wrapper=3)
 
 
 def make_vec_env_g(env_id):
