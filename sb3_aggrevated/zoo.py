@@ -50,7 +50,8 @@ def register_algo(utils: ModuleType) -> None:
 
 def sample_ppo_expert_params(trial: Any, n_actions: int, n_envs: int, additional_args: dict) -> dict[str, Any]:
     """
-    Optuna sampler: PPO's (rl_zoo3's own) plus the expert schedules.
+    Optuna sampler: PPO's (rl_zoo3's own) plus the expert schedules; the roll-in's decay and length only where the
+    sampled roll-in probability ``beta`` is above 0.
 
     :param trial: the Optuna trial
     :param n_actions: size of the action space
@@ -61,10 +62,13 @@ def sample_ppo_expert_params(trial: Any, n_actions: int, n_envs: int, additional
     from rl_zoo3.hyperparams_opt import sample_ppo_params
 
     params = sample_ppo_params(trial, n_actions, n_envs, additional_args)
+    params["beta"] = trial.suggest_float("beta", 0.0, 1.0)
+    if params["beta"] > 0.0:  # the roll-in's decay and length act only on a roll-in (the entry's values otherwise)
+        params.update(
+            beta_decay=trial.suggest_float("beta_decay", 0.5, 1.0),
+            beta_rollouts=trial.suggest_int("beta_rollouts", 1, 50),
+        )
     params.update(
-        beta=trial.suggest_float("beta", 0.0, 1.0),
-        beta_decay=trial.suggest_float("beta_decay", 0.5, 1.0),
-        beta_rollouts=trial.suggest_int("beta_rollouts", 1, 50),
         handover_start=trial.suggest_int("handover_start", 0, 50),
         handover_rollouts=trial.suggest_int("handover_rollouts", 1, 50),
         bc_coef=trial.suggest_float("bc_coef", 0.0, 1.0),

@@ -162,6 +162,32 @@ def test_optimize_runs_two_tiny_trials(tmp_path):
     assert report and (tmp_path / "study.log").is_file()
 
 
+def test_optimize_sampler_samples_the_roll_in_schedule_only_for_a_roll_in():
+    # beta_decay and beta_rollouts act only where beta > 0: a trial without roll-in does not spend them
+    optuna = pytest.importorskip("optuna")
+    from sb3_aggrevated.zoo import _convert_ppo_expert_params, sample_ppo_expert_params
+
+    ppo = dict(
+        batch_size_pow=5, n_steps_pow=6, one_minus_gamma=0.01, one_minus_gae_lambda=0.05, learning_rate=3e-4,
+        ent_coef=1e-3, clip_range=0.2, n_epochs=5, max_grad_norm=0.5, net_arch="tiny", activation_fn="tanh",
+    )  # fmt: skip
+    expert = dict(handover_start=5, handover_rollouts=10, bc_coef=0.5, expert_gae_lambda=0.9)
+    with_roll_in = sample_ppo_expert_params(
+        optuna.trial.FixedTrial({**ppo, **expert, "beta": 0.4, "beta_decay": 0.9, "beta_rollouts": 7}), 1, 2, {}
+    )
+    assert (with_roll_in["beta"], with_roll_in["beta_decay"], with_roll_in["beta_rollouts"]) == (0.4, 0.9, 7)
+    # a FixedTrial refuses a parameter it does not hold: beta 0 and no beta_decay / beta_rollouts given
+    trial = optuna.trial.FixedTrial({**ppo, **expert, "beta": 0.0})
+    without = sample_ppo_expert_params(trial, 1, 2, {})
+    assert without["beta"] == 0.0 and "beta_decay" not in without and "beta_rollouts" not in without
+    # the converter (--storage) rebuilds the same keywords from the trial's parameters
+    converted = _convert_ppo_expert_params(trial.params)
+    assert {k: converted[k] for k in ("beta", "handover_start", "bc_coef")} == {
+        k: without[k] for k in ("beta", "handover_start", "bc_coef")
+    }
+    assert "beta_decay" not in converted
+
+
 @needs_install
 def test_continue_with_trained_agent_keeps_schedules(tmp_path):
     # --save-replay-buffer keeps the aggregated cloning dataset next to the model, and -i reads it back
