@@ -397,3 +397,49 @@ def th_relu():
     import torch as th
 
     return th.nn.ReLU
+
+
+@pytest.mark.parametrize("algo", ["SAC", "TD3", "TQC"])
+def test_continuous_critics_as_the_readme_says(algo):
+    # Q*(s, a): twin heads' min (SAC, TD3), the mean over every critic's quantiles (TQC), at the action rescaled to
+    # [-1, 1] (Pendulum acts in [-2, 2]); V*(s) = Q*(s, pi*(s))
+    import sb3_contrib
+    import stable_baselines3
+    import torch as th
+
+    cls = getattr(stable_baselines3, algo, None) or getattr(sb3_contrib, algo)
+    model = cls("MlpPolicy", "Pendulum-v1", policy_kwargs={"net_arch": [16]}, seed=0, device="cpu", buffer_size=1)
+    expert = SB3Expert(model)
+    env = gym.make("Pendulum-v1")
+    obs = np.stack([env.observation_space.sample() for _ in range(5)]).astype(np.float32)
+    actions = np.linspace(-2.0, 2.0, 5, dtype=np.float32).reshape(5, 1)
+    with th.no_grad():
+        out = model.critic(th.as_tensor(obs), th.as_tensor(actions / 2.0))
+        if algo == "TQC":
+            assert out.dim() == 3 and out.shape[1] > 1  # (batch, n_critics, n_quantiles)
+            expected = out.mean(dim=(1, 2))
+        else:
+            expected = th.min(th.cat(out, dim=1), dim=1).values
+    np.testing.assert_allclose(expert.q_value(obs, actions), expected.numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(expert.value(obs), expert.q_value(obs, expert.predict(obs)), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("algo", ["DQN", "QRDQN"])
+def test_discrete_critics_as_the_readme_says(algo):
+    # Q*(s, a) the Q-network's (QR-DQN: the mean of its quantiles), V*(s) = max_a Q*(s, a)
+    import sb3_contrib
+    import stable_baselines3
+    import torch as th
+
+    cls = getattr(stable_baselines3, algo, None) or getattr(sb3_contrib, algo)
+    model = cls("MlpPolicy", "CartPole-v1", policy_kwargs={"net_arch": [16]}, seed=0, device="cpu", buffer_size=1)
+    expert = SB3Expert(model)
+    obs = np.random.default_rng(0).normal(size=(6, 4)).astype(np.float32)
+    with th.no_grad():
+        if algo == "QRDQN":
+            table = model.policy.quantile_net(th.as_tensor(obs)).mean(dim=1).numpy()
+        else:
+            table = model.policy.q_net(th.as_tensor(obs)).numpy()
+    actions = np.array([0, 1, 1, 0, 1, 0])
+    np.testing.assert_allclose(expert.q_value(obs, actions), table[np.arange(6), actions], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(expert.value(obs), table.max(axis=1), rtol=1e-5, atol=1e-6)

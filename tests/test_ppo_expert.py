@@ -43,23 +43,41 @@ def _unit_factor(buffer, expert_advantages, expert_valid):
     return learner[learner_valid].std() / np.asarray(expert_advantages)[expert_valid].std()
 
 
-def _pendulum(n_envs=2, seed=0):
-    return make_vec_env("Pendulum-v1", n_envs=n_envs, seed=seed)
+def _pendulum(n_envs=2, seed=0, max_episode_steps=None):
+    env_kwargs = None if max_episode_steps is None else {"max_episode_steps": max_episode_steps}
+    return make_vec_env("Pendulum-v1", n_envs=n_envs, seed=seed, env_kwargs=env_kwargs)
 
 
-@pytest.mark.parametrize("policy", ["MlpPolicy", "TanhMlpPolicy"])
-def test_without_expert_is_ppo_bitwise(policy):
+@pytest.mark.parametrize(
+    "policy, env_id",
+    [
+        ("MlpPolicy", "Pendulum-v1"),
+        ("TanhMlpPolicy", "Pendulum-v1"),
+        ("MlpPolicy", "Pendulum-v1 truncated at 50"),  # episode ends: the bootstrap at truncations
+        ("TanhMlpPolicy", "Pendulum-v1 truncated at 50"),
+        ("MlpPolicy", "CartPole-v1"),  # terminations, discrete actions
+    ],
+)
+def test_without_expert_is_ppo_bitwise(policy, env_id):
     from sb3_aggrevated import TanhGaussianPolicy
 
-    ppo = PPO(TanhGaussianPolicy if policy == "TanhMlpPolicy" else policy, _pendulum(), **TINY).learn(256)
-    ours = PPOExpert(policy, _pendulum(), **TINY).learn(256)
+    def make():
+        if env_id == "CartPole-v1":
+            return make_vec_env(env_id, n_envs=2, seed=0)
+        return _pendulum(max_episode_steps=50 if "truncated" in env_id else None)
+
+    ppo = PPO(TanhGaussianPolicy if policy == "TanhMlpPolicy" else policy, make(), **TINY).learn(256)
+    ours = PPOExpert(policy, make(), **TINY).learn(256)
     _assert_same_params(ppo, ours)
+    if env_id != "Pendulum-v1":
+        assert len(ours.ep_info_buffer) >= 2  # episodes ended inside the run
 
 
-def test_beta0_and_rl_handover_is_ppo_bitwise():
-    env = _pendulum()
+@pytest.mark.parametrize("max_episode_steps", [None, 50])
+def test_beta0_and_rl_handover_is_ppo_bitwise(max_episode_steps):
+    env = _pendulum(max_episode_steps=max_episode_steps)
     expert = QuadraticQExpert(env.observation_space, env.action_space)
-    ppo = PPO("MlpPolicy", _pendulum(), **TINY).learn(256)
+    ppo = PPO("MlpPolicy", _pendulum(max_episode_steps=max_episode_steps), **TINY).learn(256)
     ours = PPOExpert("MlpPolicy", env, expert=expert, beta=0.0, handover=0.0, **TINY).learn(256)
     _assert_same_params(ppo, ours)
     assert ours.rollout_buffer.all_valid
@@ -135,8 +153,16 @@ def test_stored_log_prob_is_the_learners():
     np.testing.assert_allclose(log_prob.numpy(), buffer.log_probs.reshape(-1), rtol=1e-4, atol=1e-4)
 
 
-def test_q_expert_advantage_in_the_algorithm():
-    env = DummyVecEnv([lambda: CountEnv(terminate_at=4)] * 2)
+def _count_env(terminate_at, high):
+    """CountEnv acting in [-high, high]."""
+    env = CountEnv(terminate_at=terminate_at)
+    env.action_space = gym.spaces.Box(-high, high, (1,), dtype=np.float32)
+    return env
+
+
+@pytest.mark.parametrize("high", [1.0, 2.0])  # 2: the critic must be given the env's action, not the policy's [-1, 1]
+def test_q_expert_advantage_in_the_algorithm(high):
+    env = DummyVecEnv([lambda: _count_env(4, high)] * 2)
     expert = QuadraticQExpert(env.observation_space, env.action_space, action=0.5, slope=3.0)
     model = PPOExpert("TanhMlpPolicy", env, expert=expert, beta=0.5, beta_schedule="constant", handover=1.0, **TINY)
     model.learn(128)
@@ -515,6 +541,14 @@ def test_aggregated_bc_dataset_keeps_earlier_rollouts():
     assert data["size"] == 200 and data["pos"] == 384 % 200
     np.testing.assert_allclose(data["actions"], 0.8 / 2.0, rtol=1e-6)  # the expert's label, in policy units
     assert set(np.unique(data["obs"])) == {0.0, 1.0, 2.0, 3.0}  # raw states, not VecNormalize's
+    # the learner clones on them normalised with its current statistics (states kept from earlier rollouts too)
+    np.random.seed(3)
+    obs, actions = model._bc_sample(16)
+    np.random.seed(3)
+    idx = np.random.randint(0, 200, size=16)
+    np.testing.assert_allclose(obs.numpy(), env.normalize_obs(data["obs"][idx]), rtol=1e-6)
+    np.testing.assert_allclose(actions.numpy(), data["actions"][idx])
+    assert not np.allclose(obs.numpy(), data["obs"][idx])
     with pytest.raises(ValueError, match="bc_buffer_size"):
         PPOExpert("MlpPolicy", env, expert=expert, bc_buffer_size=-1, **TINY)
 
@@ -1026,3 +1060,92 @@ def test_a_terminal_observation_clipped_by_vec_normalize_is_reported(clip_obs):
         assert np.all(next_obs[3] < 3.0) and len(clipped) == 1  # clipped: the un-normalised state reads below 4
     else:
         assert next_obs[3].tolist() == pytest.approx([4.0, 4.0]) and not clipped
+
+
+def _update_on(steps, mask=None, seed=0):
+    """One full-batch SGD update of a fresh PPOExpert (same initial weights for a seed) on hand-filled steps
+    ``(obs, action, advantage, old_log_prob)``, with only the policy loss (no value or entropy term, no cloning)."""
+    from stable_baselines3.common.logger import configure
+
+    obs, actions, advantages, old_log_probs = (np.asarray(column, dtype=np.float32) for column in zip(*steps, strict=True))
+    n = len(steps)
+    env = DummyVecEnv([lambda: CountEnv(terminate_at=5)])
+    model = PPOExpert(
+        "MlpPolicy", env, n_steps=n, batch_size=n, n_epochs=1, vf_coef=0.0, ent_coef=0.0, seed=seed,
+        policy_kwargs=dict(net_arch=[8], optimizer_class=th.optim.SGD, optimizer_kwargs={}),
+    )  # fmt: skip
+    model.set_logger(configure(None, []))
+    buffer = model.rollout_buffer
+    buffer.reset()
+    buffer.observations[:, 0] = obs.reshape(n, 1)
+    buffer.actions[:, 0] = actions.reshape(n, 1)
+    buffer.log_probs[:, 0] = old_log_probs
+    buffer.returns[:, 0] = buffer.values[:, 0] = 0.0
+    buffer.pos, buffer.full = n, True
+    buffer.set_policy_targets(advantages.reshape(n, 1), np.ones((n, 1)) if mask is None else np.reshape(mask, (n, 1)))
+    model.train()
+    return model
+
+
+def test_expert_executed_steps_count_nowhere_in_the_policy_update():
+    # the README: steps the expert executed are masked out of the policy loss. An update on a buffer where some steps
+    # are masked equals the update on the unmasked steps alone, whatever the masked steps hold (their actions,
+    # advantages, old log-probs), and the advantages are normalised over the steps that count. With SGD (Adam's
+    # first step is blind to the gradient's scale), counting the masked steps in the mean would also show.
+    rng = np.random.default_rng(0)
+    steps = [(rng.uniform(0, 5), rng.uniform(-1, 1), rng.normal(), rng.normal() - 1.0) for _ in range(12)]
+    mask = np.array([1, 0, 1, 1, 0, 0, 1, 1, 0, 1, 1, 0], dtype=bool)
+    masked = _update_on(steps, mask)
+    assert not masked.rollout_buffer.all_valid
+    alone = _update_on([step for step, keep in zip(steps, mask, strict=True) if keep])
+    other = [(s[0], -s[1], 10 * s[2] + 3, s[3] - 2) for s in steps]  # the masked steps' contents changed
+    changed = _update_on([steps[i] if mask[i] else other[i] for i in range(12)], mask)
+    initial = _params(PPOExpert("MlpPolicy", DummyVecEnv([lambda: CountEnv()]), seed=0, policy_kwargs=dict(net_arch=[8])))
+    moved = False
+    for key, value in _params(masked).items():
+        th.testing.assert_close(value, _params(alone)[key], rtol=1e-5, atol=1e-7)
+        th.testing.assert_close(value, _params(changed)[key], rtol=1e-5, atol=1e-7)
+        moved |= not th.allclose(value, initial[key])
+    assert moved  # the update did something
+
+
+def test_the_ppo_phase_with_a_roll_in_still_masks_the_experts_steps():
+    # hand-over weight 0 (PPO's own advantages) while the expert still executes some steps: those steps do not score
+    # the learner's action
+    env = DummyVecEnv([lambda: CountEnv(terminate_at=4)] * 4)
+    expert = LinearVExpert(env.observation_space, env.action_space)
+    model = PPOExpert("MlpPolicy", env, expert=expert, beta=0.5, beta_schedule="constant", handover=0.0, **TINY)
+    model.learn(64)
+    buffer = model.rollout_buffer
+    assert 0 < buffer.expert_executed.mean() < 1 and not buffer.all_valid
+    np.testing.assert_array_equal(_unflatten(buffer, "policy_mask")[..., 0].astype(bool), ~buffer.expert_executed)
+
+
+class _PredictRecorder(LinearVExpert):
+    """Records the observations and the ``deterministic`` flag of each ``predict`` call."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.calls: list[tuple[np.ndarray, bool]] = []
+
+    def predict(self, obs, deterministic=True):
+        self.calls.append((np.array(obs), deterministic))
+        return super().predict(obs, deterministic)
+
+
+@pytest.mark.parametrize("expert_deterministic", [True, False])
+def test_the_roll_in_expert_acts_on_raw_observations_as_asked(expert_deterministic):
+    # under the learner's VecNormalize the expert is given the env's own observations (step counts here) to act on,
+    # and asked for its deterministic or its sampled action as expert_deterministic says
+    env = VecNormalize(DummyVecEnv([lambda: CountEnv(terminate_at=5)] * 2))
+    expert = _PredictRecorder(env.observation_space, env.action_space)
+    model = PPOExpert(
+        "MlpPolicy", env, expert=expert, beta=1.0, beta_schedule="constant", handover=0.0,
+        expert_deterministic=expert_deterministic, **TINY,
+    )  # fmt: skip
+    model.learn(64)
+    assert len(expert.calls) == 64  # one batched query per step of the 2 envs
+    seen = np.concatenate([obs.reshape(-1) for obs, _ in expert.calls])
+    np.testing.assert_array_equal(seen[:10], [0, 0, 1, 1, 2, 2, 3, 3, 4, 4])
+    assert np.array_equal(seen, np.round(seen)) and set(seen) == {0, 1, 2, 3, 4}
+    assert {flag for _, flag in expert.calls} == {expert_deterministic}
