@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import importlib
 import inspect
 import io
 import os
@@ -95,6 +96,37 @@ def _masked_normalize(advantages: th.Tensor, mask: th.Tensor) -> th.Tensor:
     mean = (advantages * mask).sum() / count
     std = th.sqrt(((advantages - mean) ** 2 * mask).sum() / (count - 1))
     return (advantages - mean) / (std + 1e-8) * mask
+
+
+def _expert_rollout_buffer_class(buffer_class: Any) -> type[ExpertRolloutBuffer]:
+    """
+    The rollout buffer class PPOExpert fills: an ``ExpertRolloutBuffer`` (subclass) as given, or as a dotted path (rl_zoo3's
+    ``-params`` and YAML give classes that way); SB3's plain ``RolloutBuffer``, which the zip of an SB3 PPO or A2C model
+    records, is replaced by ``ExpertRolloutBuffer`` (the same arrays, plus the expert's), so such a model starts a
+    PPOExpert from its weights. Anything else is refused.
+    """
+    given = buffer_class
+    if isinstance(buffer_class, str):
+        module_name, _, class_name = buffer_class.rpartition(".")
+        try:
+            buffer_class = getattr(importlib.import_module(module_name), class_name)
+        except (ImportError, AttributeError, ValueError) as error:
+            raise ValueError(
+                f"rollout_buffer_class {given!r} could not be imported ({type(error).__name__}: {error}): give a class "
+                "or its dotted path, e.g. 'sb3_aggrevated.buffers.ExpertRolloutBuffer', or leave the key out."
+            ) from error
+    if buffer_class is None or buffer_class is RolloutBuffer:
+        return ExpertRolloutBuffer
+    if not (isinstance(buffer_class, type) and issubclass(buffer_class, ExpertRolloutBuffer)):
+        raise ValueError(
+            f"PPOExpert needs an ExpertRolloutBuffer (or a subclass of sb3_aggrevated.buffers.ExpertRolloutBuffer), got "
+            f"rollout_buffer_class={given!r}: leave rollout_buffer_class out, or derive the class from ExpertRolloutBuffer."
+        )
+    return buffer_class
+
+
+def _settings(values: dict[str, float]) -> str:
+    return ", ".join(f"{name} {value:.3g}" for name, value in values.items())
 
 
 class _Spaces:
@@ -356,18 +388,7 @@ class PPOExpert(PPO):
             if isinstance(value := self.__dict__.get(key), np.generic) and not isinstance(value, (np.str_, np.bytes_)):
                 setattr(self, key, value.item())
         self._build_expert_schedules()
-        if not (isinstance(self.rollout_buffer_class, type) and issubclass(self.rollout_buffer_class, ExpertRolloutBuffer)):
-            saved_by_sb3 = (
-                " Leave rollout_buffer_class out, or pass ExpertRolloutBuffer (sb3_aggrevated.buffers); a model saved by "
-                "SB3's PPO or A2C records SB3's RolloutBuffer, so PPOExpert.load needs rollout_buffer_class="
-                "ExpertRolloutBuffer to start from its weights."
-                if self.rollout_buffer_class is RolloutBuffer
-                else ""
-            )
-            raise ValueError(
-                "PPOExpert needs an ExpertRolloutBuffer (or a subclass), "
-                f"got rollout_buffer_class={self.rollout_buffer_class}.{saved_by_sb3}"
-            )
+        self.rollout_buffer_class = _expert_rollout_buffer_class(self.rollout_buffer_class)
         # Load the expert before the seeding in super()._setup_model(): loading builds networks.
         self._resolve_expert()
         loaded_rng = self._expert_rng  # restored by load(): keep its state
@@ -501,10 +522,20 @@ class PPOExpert(PPO):
         # load() without an env still checks the expert against the learner's (saved) spaces
         spaces_of = self.env if self.env is not None else _Spaces(self.observation_space, self.action_space)
         self.expert = load_expert(source, spaces_of, **self.expert_kwargs)
+        saved_id, saved = self.expert_id, self._trained_with  # a loaded model's: the expert it learned from
         # the reference evaluate.py and the hub card reload the expert from: none for an object (a loaded model's
         # saved id named the expert it trained with, not this one)
         self.expert_id = str(source) if isinstance(source, (str, os.PathLike)) else None
         self.expert_name = str(getattr(self.expert, "name", type(self.expert).__name__))
+        in_use = self._expert_in_use(self._n_rollouts)
+        if self._n_rollouts > 0 and saved is not None and in_use and saved not in (self.expert_name, self.expert_id):
+            warnings.warn(
+                f"This model learned from the expert {saved} and its schedules still use an expert at rollout "
+                f"{self._n_rollouts} ({_settings(in_use)}); it goes on with another one, {self.expert_name}. If that "
+                f"is not meant (rl_zoo3's -i takes `expert` from the hyperparameters, not from the model), give the first "
+                f"one back: expert={saved_id or saved!r}.",
+                stacklevel=2,
+            )
 
     def _excluded_save_params(self) -> list[str]:
         # The expert is never pickled into the model; give it back with load(..., expert=...).
@@ -1264,20 +1295,24 @@ class PPOExpert(PPO):
         """The expert this model learned from (its name, or its reference), ``None`` for a model that never had one."""
         return self.expert_name or self.expert_id
 
+    def _expert_in_use(self, n: int) -> dict[str, float]:
+        """The schedules that use the expert at rollout ``n``, with their values (none: it trains as PPO)."""
+        values = {
+            "beta": self._beta_fn(n),
+            "handover weight": self._handover_fn(n),
+            "bc_coef": self._bc_weight(n),  # the weight cloning actually has (0 after the hand-over where it follows it)
+        }
+        return {name: value for name, value in values.items() if value > 0.0}
+
     def _check_expert_present(self) -> None:
         """Refuse to train a model that learned from an expert, without it, while its schedules still use it."""
         trained_with = self._trained_with
         if self.expert is not None or trained_with is None:
             return
         n = self._n_rollouts
-        in_use = {
-            "beta": self._beta_fn(n),
-            "handover weight": self._handover_fn(n),
-            "bc_coef": self._bc_weight(n),  # the weight cloning actually has (0 after the hand-over where it follows it)
-        }
-        in_use = {name: value for name, value in in_use.items() if value > 0.0}
+        in_use = self._expert_in_use(n)
         if in_use:
-            settings = ", ".join(f"{name} {value:.3g}" for name, value in in_use.items())
+            settings = _settings(in_use)
             reference = self.expert_id or "EXPERT"
             raise ValueError(
                 f"This model learned from the expert {trained_with} and its schedules still use it at rollout {n} "

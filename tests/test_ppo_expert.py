@@ -7,6 +7,7 @@ import pytest
 import torch as th
 from gymnasium.wrappers import TimeLimit
 from stable_baselines3 import PPO
+from stable_baselines3.common.buffers import RolloutBuffer
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
 
@@ -839,7 +840,8 @@ def test_log_std_from_expert_is_restored_from_the_saved_model_on_load(tmp_path):
     model.learn(64)
     model.save(tmp_path / "trained")
     sac = SAC("MlpPolicy", env, policy_kwargs=dict(net_arch=[8]), seed=0, buffer_size=1)
-    resumed = PPOExpert.load(tmp_path / "trained", env=env, expert=sac)
+    with pytest.warns(UserWarning, match="learned from the expert PPO .*another one, SAC"):  # a swap mid-schedule
+        resumed = PPOExpert.load(tmp_path / "trained", env=env, expert=sac)
     np.testing.assert_allclose(resumed.policy.log_std.detach().numpy(), model.policy.log_std.detach().numpy())
 
 
@@ -856,20 +858,40 @@ def test_log_std_from_expert_outside_the_bounds_starts_at_the_bound_with_a_warni
     assert model.policy.log_std.item() > -5.0
 
 
-def test_a_ppo_model_starts_a_ppo_expert_with_the_buffer_named(tmp_path):
+def test_a_ppo_model_starts_a_ppo_expert(tmp_path):
+    # SB3's PPO records its plain RolloutBuffer in the zip: PPOExpert fills its own ExpertRolloutBuffer instead
     from sb3_aggrevated.buffers import ExpertRolloutBuffer
 
     env = _pendulum()
     PPO("MlpPolicy", env, **TINY).save(tmp_path / "ppo.zip")
     expert = QuadraticQExpert(env.observation_space, env.action_space)
-    with pytest.raises(ValueError, match="saved by SB3's PPO or A2C.*load needs rollout_buffer_class=ExpertRolloutBuffer"):
-        PPOExpert.load(tmp_path / "ppo.zip", env=env, expert=expert)
-    model = PPOExpert.load(tmp_path / "ppo.zip", env=env, expert=expert, rollout_buffer_class=ExpertRolloutBuffer)
+    model = PPOExpert.load(tmp_path / "ppo.zip", env=env, expert=expert)
+    assert model.rollout_buffer_class is ExpertRolloutBuffer and isinstance(model.rollout_buffer, ExpertRolloutBuffer)
     ppo = PPO.load(tmp_path / "ppo.zip")
     for ours, theirs in zip(model.policy.state_dict().values(), ppo.policy.state_dict().values(), strict=True):
         th.testing.assert_close(ours, theirs)
     model.learn(64)
     assert model.expert is expert and model._n_rollouts == 1
+    # the class as rl_zoo3's -params / YAML give it, a dotted path; SB3's plain buffer named in the constructor too
+    for given in ("sb3_aggrevated.buffers.ExpertRolloutBuffer", RolloutBuffer):
+        assert PPOExpert("MlpPolicy", env, rollout_buffer_class=given, **TINY).rollout_buffer_class is ExpertRolloutBuffer
+
+
+class _OtherBuffer(RolloutBuffer):
+    pass
+
+
+@pytest.mark.parametrize(
+    "given, message",
+    [
+        (_OtherBuffer, "needs an ExpertRolloutBuffer .*got rollout_buffer_class=<class '.*_OtherBuffer'>"),
+        ("sb3_aggrevated.buffers.NoSuchBuffer", "'sb3_aggrevated.buffers.NoSuchBuffer' could not be imported"),
+        ("stable_baselines3.common.buffers.DictRolloutBuffer", "got rollout_buffer_class='stable_baselines3"),
+    ],
+)
+def test_a_rollout_buffer_class_that_is_not_an_expert_one_is_refused(given, message):
+    with pytest.raises(ValueError, match=message):
+        PPOExpert("MlpPolicy", _pendulum(), rollout_buffer_class=given, **TINY)
 
 
 def test_load_with_a_seed_reseeds_the_roll_in_draws(tmp_path):
@@ -1149,3 +1171,21 @@ def test_the_roll_in_expert_acts_on_raw_observations_as_asked(expert_determinist
     np.testing.assert_array_equal(seen[:10], [0, 0, 1, 1, 2, 2, 3, 3, 4, 4])
     assert np.array_equal(seen, np.round(seen)) and set(seen) == {0, 1, 2, 3, 4}
     assert {flag for _, flag in expert.calls} == {expert_deterministic}
+
+
+def test_loading_with_another_expert_while_the_schedules_use_one_warns(tmp_path):
+    env = DummyVecEnv([lambda: CountEnv(terminate_at=4)] * 2)
+    first = QuadraticQExpert(env.observation_space, env.action_space)
+    PPOExpert("MlpPolicy", env, expert=first, beta=0.5, beta_schedule="constant", **TINY).learn(128).save(tmp_path / "m")
+    other = LinearVExpert(env.observation_space, env.action_space)
+    message = "learned from the expert QuadraticQExpert .* rollout 1 .*beta 0.5.*another one, LinearVExpert"
+    with pytest.warns(UserWarning, match=message):
+        PPOExpert.load(tmp_path / "m", env=env, expert=other)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        PPOExpert.load(tmp_path / "m", env=env, expert=QuadraticQExpert(env.observation_space, env.action_space))
+        # a model saved before it learned anything learned from no expert
+        PPOExpert("MlpPolicy", env, expert=first, beta=0.5, **TINY).save(tmp_path / "untrained")
+        PPOExpert.load(tmp_path / "untrained", env=env, expert=other)
+        # every schedule at 0 from here on: the expert is not used, any may be given
+        PPOExpert.load(tmp_path / "m", env=env, expert=other, beta=0.0, handover=0.0)

@@ -212,6 +212,28 @@ def test_continue_with_trained_agent_keeps_schedules(tmp_path):
 
 
 @needs_install
+def test_continue_a_ppo_run_as_ppo_expert(tmp_path):
+    # -i on SB3's PPO zip: PPOExpert starts from its weights (the zip records SB3's plain RolloutBuffer)
+    params = "-params n_envs:2 n_steps:64 batch_size:64 n_epochs:1"
+    _run(
+        ["-m", "rl_zoo3.train", "--algo", "ppo", "--env", "Pendulum-v1", *f"-n 128 -f logs --eval-freq -1 {params}".split()],
+        tmp_path,
+    )
+    ppo_zip = tmp_path / "logs" / "ppo" / "Pendulum-v1_1" / "Pendulum-v1.zip"
+    _run(
+        zoo("train", "Pendulum-v1", f"-n 128 -f logs --eval-freq -1 -i {ppo_zip} {params}"),
+        tmp_path,
+        env={EXPERTS_ENV_VAR: ""},
+    )
+    code = (
+        "from stable_baselines3 import PPO; from sb3_aggrevated import PPOExpert; "
+        f"a = PPO.load({str(ppo_zip)!r}); b = PPOExpert.load('logs/ppo_expert/Pendulum-v1_1/Pendulum-v1.zip'); "
+        "print(b._n_rollouts, b.expert_id, type(b.policy) is type(a.policy), b.policy_kwargs == a.policy_kwargs)"
+    )  # the PPO run's policy (the packaged entry's would be TanhMlpPolicy)
+    assert _run(["-c", code], tmp_path).stdout.split() == ["1", "embedded/sac-Pendulum-v1", "True", "True"]
+
+
+@needs_install
 def test_zoo_progress_bar_flag(tmp_path):
     params = "-params n_envs:2 n_steps:64 batch_size:64 n_epochs:1"
     _run(zoo("train", "Pendulum-v1", f"-n 128 -f logs --eval-freq -1 -P {params}"), tmp_path, env={EXPERTS_ENV_VAR: ""})
