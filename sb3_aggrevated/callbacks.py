@@ -313,6 +313,27 @@ def _wrapper_class(env_wrapper: Any) -> Callable[[gym.Env], gym.Env] | None:
         ) from error
 
 
+def _check_eval_callback_keywords(kwargs: dict[str, Any]) -> None:
+    """Refuse keywords neither ExpertEvalCallback nor EvalCallback takes, with the closest known one (a misspelled
+    key in an rl_zoo3 ``callback:`` entry would otherwise be reported as EvalCallback's)."""
+    import inspect
+
+    from sb3_aggrevated.ppo_expert import unknown_key_hints
+
+    known = {
+        name
+        for cls in (ExpertEvalCallback, EvalCallback)
+        for name, parameter in inspect.signature(cls.__init__).parameters.items()
+        if name != "self" and parameter.kind not in (parameter.VAR_KEYWORD, parameter.VAR_POSITIONAL)
+    }
+    unknown = sorted(set(kwargs) - known)
+    if unknown:
+        raise TypeError(
+            f"Unknown keyword argument(s) for ExpertEvalCallback: {unknown_key_hints(unknown, known)}. "
+            f"It takes: {', '.join(sorted(known))}."
+        )
+
+
 class ExpertEvalCallback(EvalCallback):
     """
     ``EvalCallback`` that also evaluates the expert (once, on the same eval env and episodes) and a
@@ -359,6 +380,7 @@ class ExpertEvalCallback(EvalCallback):
         verbose: int = 1,
         **kwargs: Any,
     ):
+        _check_eval_callback_keywords(kwargs)
         eval_env_id = eval_env if isinstance(eval_env, str) else None
         for name, value in (("env_kwargs", env_kwargs), ("env_wrapper", env_wrapper)):
             if value is not None and eval_env_id is None:

@@ -249,6 +249,19 @@ class PPOExpert(PPO):
     }
     rollout_buffer: ExpertRolloutBuffer
 
+    #: The expert keywords that take whole numbers (rollouts, states, steps): a float such as 2e5 is taken as one.
+    INTEGER_KEYWORDS: ClassVar[tuple[str, ...]] = (
+        "beta_rollouts",
+        "handover_start",
+        "handover_rollouts",
+        "bc_rollouts",
+        "bc_buffer_size",
+        "bc_batch_size",
+        "bc_steps",
+        "bc_anchor_from",
+        "target_kl_from",
+    )
+
     def __init__(
         self,
         policy: str | type[ActorCriticPolicy],
@@ -387,6 +400,9 @@ class PPOExpert(PPO):
         for key in constructor_keywords(type(self)):  # numpy's numbers (np.int64(5), np.float32(0.5)) as Python's
             if isinstance(value := self.__dict__.get(key), np.generic) and not isinstance(value, (np.str_, np.bytes_)):
                 setattr(self, key, value.item())
+        for key in self.INTEGER_KEYWORDS:  # a whole number written as a float (rl_zoo3's !!float 2e5, -params 1e5)
+            if isinstance(value := self.__dict__.get(key), float) and value.is_integer():
+                setattr(self, key, int(value))
         self._build_expert_schedules()
         self.rollout_buffer_class = _expert_rollout_buffer_class(self.rollout_buffer_class)
         # Load the expert before the seeding in super()._setup_model(): loading builds networks.

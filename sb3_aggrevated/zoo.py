@@ -17,6 +17,7 @@ from types import ModuleType
 from typing import Any
 
 from sb3_aggrevated.ppo_expert import PPOExpert, constructor_keywords, unknown_key_hints
+from sb3_aggrevated.schedules import yaml_number_hint
 
 __all__ = [
     "ALGO_NAME",
@@ -125,10 +126,49 @@ _ZOO_LOOKALIKE_HINTS = {
 }
 
 
+#: rl_zoo3's keys for off-policy action noise (it passes them as ``action_noise``, which PPO has not).
+_ACTION_NOISE_KEYS = ("noise_type", "noise_std")
+
+#: Keys whose values are free text, where a string that reads as a number may be meant.
+_TEXT_KEYS = frozenset({"expert", "bc_skip_info_key", "tensorboard_log", "device"})
+
+#: Keys that take integers (for the fix of a number YAML read as a string).
+_INTEGER_KEYS = frozenset(
+    {"n_timesteps", "n_envs", "n_steps", "batch_size", "n_epochs", "sde_sample_freq", "stats_window_size", "seed"}
+    | set(PPOExpert.INTEGER_KEYWORDS)
+)
+
+#: The expert schedules (counted in rollouts) and how an entry shapes them.
+_ROLLOUT_SCHEDULE_HINTS = {
+    "beta": "beta: 0.5 with beta_schedule: linear and beta_rollouts: N",
+    "bc_coef": "bc_coef: 1.0 with bc_schedule: linear and bc_rollouts: N",
+    "handover": "handover_start: N and handover_rollouts: M for a linear hand-over (or handover: a number)",
+    "expert_gae_lambda": "a number (a RolloutSchedule from Python)",
+}
+
+
+def _value_problems(hyperparams: dict[str, Any]) -> list[str]:
+    """The values of an entry that would fail later, inside rl_zoo3 or the constructor, each with its fix."""
+    problems = []
+    for key, value in hyperparams.items():
+        if not isinstance(value, str) or key in _TEXT_KEYS:
+            continue
+        hint = (key in _INTEGER_KEYS and yaml_number_hint(value, integer=True)) or yaml_number_hint(value)
+        if hint:
+            problems.append(f"{key}: {value!r}{hint}")
+        elif key in _ROLLOUT_SCHEDULE_HINTS and value.startswith("lin_"):
+            problems.append(
+                f"{key}: {value!r} (rl_zoo3's lin_ schedules follow SB3's training progress, for learning_rate and "
+                f"clip_range; the expert schedules count rollouts: {_ROLLOUT_SCHEDULE_HINTS[key]})"
+            )
+    return problems
+
+
 def check_hyperparams(hyperparams: dict[str, Any], where: str) -> None:
     """
-    Raise a ``ValueError`` naming every key PPOExpert does not know (with the closest known key), before
-    rl_zoo3 creates any folder or env.
+    Raise a ``ValueError`` naming every key PPOExpert does not know (with the closest known key), every key for
+    off-policy action noise, and every value that would fail later (a number YAML read as a string, rl_zoo3's ``lin_``
+    schedule on an expert schedule), each with its fix, before rl_zoo3 creates any folder or env.
 
     :param hyperparams: one entry of the YAML (env id -> its keys)
     :param where: where the entry came from, for the message
@@ -142,6 +182,16 @@ def check_hyperparams(hyperparams: dict[str, Any], where: str) -> None:
             f"Unknown hyperparameter(s) for {ALGO_NAME} in {where}: {hints}.{lookalikes} Fix or remove them; "
             f"PPOExpert takes: {', '.join(sorted(known))}."
         )
+    noise = [key for key in _ACTION_NOISE_KEYS if key in hyperparams]
+    if noise:
+        raise ValueError(
+            f"{', '.join(noise)} in {where}: rl_zoo3 turns them into action_noise for off-policy algorithms (SAC, TD3); "
+            f"{ALGO_NAME}, like PPO, explores with its own Gaussian policy. Remove them; its starting noise is "
+            'policy_kwargs: "dict(log_std_init=...)" or log_std_from_expert: true.'
+        )
+    problems = _value_problems(hyperparams)
+    if problems:
+        raise ValueError(f"Hyperparameter value(s) for {ALGO_NAME} in {where} that would fail later: {'; '.join(problems)}.")
 
 
 def register_default_config(exp_manager: ModuleType) -> None:

@@ -349,3 +349,13 @@ def test_expert_action_distance_gives_a_plain_ppo_learners_expert_the_envs_own_s
     model.learn(128, callback=ExpertActionDistanceCallback(expert=expert))
     seen = np.concatenate([s.reshape(-1) for s in expert.seen])
     assert len(seen) == 2 * 32 * 2 and set(np.round(seen, 6).tolist()) == {0.0, 1.0, 2.0, 3.0, 4.0}
+
+
+def test_expert_eval_callback_names_a_misspelled_keyword_with_the_closest_one():
+    model = PPO("MlpPolicy", _env(1), **TINY)
+    with pytest.raises(TypeError, match="ExpertEvalCallback: 'stop_at_expert_frac' \\(did you mean 'stop_at_expert_fraction'"):
+        ExpertEvalCallback("Pendulum-v1", expert=model, stop_at_expert_frac=1.0)
+    with pytest.raises(TypeError, match="'n_eval_episode' \\(did you mean 'n_eval_episodes'"):
+        ExpertEvalCallback("Pendulum-v1", expert=model, n_eval_episode=3)
+    # EvalCallback's own keywords pass through
+    assert ExpertEvalCallback("Pendulum-v1", expert=model, warn=False, callback_after_eval=None).warn is False

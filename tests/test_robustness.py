@@ -165,6 +165,38 @@ def test_unknown_yaml_keys_are_named_with_a_suggestion():
         check_hyperparams({"eval_env_kwargs": {"g": 9.81}}, "test")
 
 
+def test_yaml_values_that_would_fail_later_are_refused_with_the_fix():
+    # YAML reads 1e-3 as a string: rl_zoo3 or SB3 would fail on it only after a folder and a rollout
+    check_hyperparams({"learning_rate": "lin_3e-4", "clip_range": "lin_0.2", "expert": "1e3", "policy": "MlpPolicy"}, "t")
+    with pytest.raises(ValueError, match=r"ent_coef: '1e-3' \(YAML reads 1e-3 as a string: write 0.001 or !!float 1e-3\)"):
+        check_hyperparams({"ent_coef": "1e-3"}, "test")
+    with pytest.raises(ValueError, match=r"learning_rate: '3e-4' .*; target_kl: '1e-2' .*write 0.01") as info:
+        check_hyperparams({"learning_rate": "3e-4", "target_kl": "1e-2"}, "my.yml (entry Pendulum-v1)")
+    assert "my.yml (entry Pendulum-v1)" in str(info.value)
+    with pytest.raises(ValueError, match=r"bc_buffer_size: '2e5' \(YAML reads 2e5 as a string: write 200000\)"):
+        check_hyperparams({"bc_buffer_size": "2e5"}, "test")
+    # rl_zoo3's lin_ schedules are for SB3's progress schedules, not the expert schedules (counted in rollouts)
+    with pytest.raises(ValueError, match=r"beta: 'lin_0.5' .*beta_schedule: linear and beta_rollouts"):
+        check_hyperparams({"beta": "lin_0.5"}, "test")
+    # off-policy action noise, which rl_zoo3 would hand on as action_noise
+    with pytest.raises(ValueError, match=r"noise_type, noise_std in test: .*log_std_init"):
+        check_hyperparams({"noise_type": "normal", "noise_std": 0.1}, "test")
+
+
+def test_whole_numbers_written_as_floats_are_taken_for_the_integer_settings():
+    env = DummyVecEnv([lambda: CountEnv(terminate_at=5)])
+    expert = QuadraticQExpert(env.observation_space, env.action_space)
+    model = PPOExpert(
+        "MlpPolicy", env, expert=expert, bc_coef=0.5, bc_buffer_size=2e3, bc_steps=2.0, handover_start=3.0,
+        handover_rollouts=1e1, beta_rollouts=5.0, n_steps=16, batch_size=16,
+    )  # fmt: skip
+    assert (model.bc_buffer_size, model.bc_steps, model.handover_start, model.handover_rollouts) == (2000, 2, 3, 10)
+    assert all(type(getattr(model, key)) is int for key in ("bc_buffer_size", "bc_steps", "handover_start"))
+    model.learn(32)
+    with pytest.raises(ValueError, match="bc_steps must be an integer >= 0, got 2.5"):
+        PPOExpert("MlpPolicy", env, expert=expert, bc_steps=2.5)
+
+
 def test_same_seed_same_learning_curve_with_expert():
     def run():
         env = DummyVecEnv([lambda: CountEnv(terminate_at=5)] * 2)
