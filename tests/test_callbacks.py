@@ -224,6 +224,18 @@ def test_expert_action_distance_is_the_distance_and_agreement_the_agreement():
     expert = QuadraticQExpert(env.observation_space, env.action_space, action=0.5)
     model.learn(64, callback=ExpertActionDistanceCallback(expert=expert))
     assert recorder.values["rollout/expert_action_distance"] == pytest.approx([0.8], abs=1e-6)
+
+    def two_dims():
+        env = CountEnv(terminate_at=5)
+        env.action_space = gym.spaces.Box(-1.0, 1.0, (2,), dtype=np.float32)
+        return Monitor(env)
+
+    plane = DummyVecEnv([two_dims] * 2)
+    model = _fixed_learner(plane, [0.2, 0.1])  # the expert acts (0.5, 0.5): offsets (0.3, 0.4), Euclidean distance 0.5
+    recorder = _logged_model(model)
+    expert = QuadraticQExpert(plane.observation_space, plane.action_space, action=0.5)
+    model.learn(64, callback=ExpertActionDistanceCallback(expert=expert))
+    assert recorder.values["rollout/expert_action_distance"] == pytest.approx([0.5], abs=1e-6)
     discrete = DummyVecEnv([lambda: Monitor(CountEnv(terminate_at=5, discrete=True))] * 2)
     for learner_bias, agreement in (([-5.0, 5.0], 1.0), ([5.0, -5.0], 0.0)):  # the learner acts 1, then 0; the expert 1
         model = _fixed_learner(discrete, learner_bias)

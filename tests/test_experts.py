@@ -300,6 +300,21 @@ def test_check_spaces_compares_multi_discrete_and_binary_actions(expert_space, e
         check_spaces(SimpleNamespace(observation_space=obs, action_space=expert_space), obs, env_space)
 
 
+def test_check_spaces_compares_box_action_bounds():
+    # an expert acting in [-2, 2] on an env acting in [-1, 1]: the same shape, another space
+    from types import SimpleNamespace
+
+    from sb3_aggrevated.experts import check_spaces
+
+    obs = gym.spaces.Box(-1, 1, (3,))
+    narrow, wide = gym.spaces.Box(-1, 1, (1,)), gym.spaces.Box(-2, 2, (1,))
+    check_spaces(SimpleNamespace(observation_space=obs, action_space=narrow), obs, gym.spaces.Box(-1, 1, (1,)))
+    with pytest.raises(ValueError, match=r"action space .*bounds .*does not match the env's action space"):
+        check_spaces(SimpleNamespace(observation_space=obs, action_space=wide), obs, narrow)
+    with pytest.raises(ValueError, match="does not match"):
+        check_spaces(SimpleNamespace(observation_space=obs, action_space=gym.spaces.Box(-1, 2, (1,))), obs, narrow)
+
+
 def test_check_spaces_refuses_image_observations_against_float_ones():
     from types import SimpleNamespace
 
@@ -366,6 +381,10 @@ def test_a_hub_id_maps_to_the_latest_run_that_holds_its_model(tmp_path, monkeypa
     model.save(finished / "Pendulum-v1.zip")
     model.save(training / "rl_model_64_steps.zip")  # a run still training: a checkpoint, not its model
     assert resolve_expert_source("sb3/ppo-Pendulum-v1") == (finished, "ppo")
+    for number in (9, 10):  # later finished runs: the latest by number (10 after 9, not after 1 as text sorts)
+        (tmp_path / "ppo" / f"Pendulum-v1_{number}").mkdir()
+        model.save(tmp_path / "ppo" / f"Pendulum-v1_{number}" / "Pendulum-v1.zip")
+    assert resolve_expert_source("sb3/ppo-Pendulum-v1") == (tmp_path / "ppo" / "Pendulum-v1_10", "ppo")
 
 
 def test_zoo_files_with_python_tuples_are_read_whole_and_unreadable_ones_refused(tmp_path):
@@ -408,8 +427,9 @@ def test_continuous_critics_as_the_readme_says(algo):
     import torch as th
 
     cls = getattr(stable_baselines3, algo, None) or getattr(sb3_contrib, algo)
-    model = cls("MlpPolicy", "Pendulum-v1", policy_kwargs={"net_arch": [16]}, seed=0, device="cpu", buffer_size=1)
+    model = cls("MlpPolicy", "Pendulum-v1", policy_kwargs={"net_arch": [16]}, seed=0, device="cpu", buffer_size=1, gamma=0.97)
     expert = SB3Expert(model)
+    assert expert.gamma == 0.97  # the expert's own discount (its TD errors, where a V-expert)
     env = gym.make("Pendulum-v1")
     obs = np.stack([env.observation_space.sample() for _ in range(5)]).astype(np.float32)
     actions = np.linspace(-2.0, 2.0, 5, dtype=np.float32).reshape(5, 1)
@@ -422,6 +442,10 @@ def test_continuous_critics_as_the_readme_says(algo):
             expected = th.min(th.cat(out, dim=1), dim=1).values
     np.testing.assert_allclose(expert.q_value(obs, actions), expected.numpy(), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(expert.value(obs), expert.q_value(obs, expert.predict(obs)), rtol=1e-5, atol=1e-6)
+    # an expert trained on VecNormalize's scaled rewards: Q* and V* both back in reward units
+    scaled = SB3Expert(model, value_scale=10.0)
+    np.testing.assert_allclose(scaled.q_value(obs, actions), 10.0 * expected.numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(scaled.value(obs), 10.0 * expert.value(obs), rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize("algo", ["DQN", "QRDQN"])
@@ -443,3 +467,6 @@ def test_discrete_critics_as_the_readme_says(algo):
     actions = np.array([0, 1, 1, 0, 1, 0])
     np.testing.assert_allclose(expert.q_value(obs, actions), table[np.arange(6), actions], rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(expert.value(obs), table.max(axis=1), rtol=1e-5, atol=1e-6)
+    scaled = SB3Expert(model, value_scale=3.0)
+    np.testing.assert_allclose(scaled.q_value(obs, actions), 3.0 * table[np.arange(6), actions], rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(scaled.value(obs), 3.0 * table.max(axis=1), rtol=1e-5, atol=1e-5)

@@ -130,3 +130,18 @@ def test_usable_with_plain_ppo_and_as_alias(tmp_path):
     obs = np.zeros((1, 3), dtype=np.float32)
     assert np.array_equal(loaded.predict(obs, deterministic=True)[0], model.predict(obs, deterministic=True)[0])
     assert PPOExpert.policy_aliases["TanhMlpPolicy"] is TanhGaussianPolicy
+
+
+@pytest.mark.parametrize("state_dependent_std", [False, True])
+def test_policy_save_and_load_keep_its_own_settings(tmp_path, state_dependent_std):
+    # BasePolicy.save / load rebuild the policy from its constructor parameters: the tanh policy's own among them
+    env = gym.make("Pendulum-v1")
+    policy = TanhGaussianPolicy(
+        env.observation_space, env.action_space, lambda _: 1e-3, net_arch=[8],
+        log_std_bounds=(-3.0, 1.0), state_dependent_std=state_dependent_std,
+    )  # fmt: skip
+    policy.save(tmp_path / "policy.pt")
+    loaded = TanhGaussianPolicy.load(tmp_path / "policy.pt")
+    assert tuple(loaded.log_std_bounds) == (-3.0, 1.0) and loaded.state_dependent_std is state_dependent_std
+    obs = th.zeros((2, 3))
+    th.testing.assert_close(loaded._predict(obs, deterministic=True), policy._predict(obs, deterministic=True))

@@ -28,6 +28,10 @@ def test_make_from_names():
     assert make_rollout_schedule(0.5, "exponential", decay=0.5)(2) == 0.125
     assert make_rollout_schedule(1.0, "linear", n_rollouts=2)(1) == 0.5
     assert make_rollout_schedule(1.0, "inverse")(3) == 0.25
+    # n_rollouts ends every named schedule: 0 from that rollout on
+    for name in ("constant", "linear", "exponential", "inverse"):
+        schedule = make_rollout_schedule(1.0, name, decay=0.5, n_rollouts=3)
+        assert schedule(2) > 0.0 and schedule(3) == schedule(10) == 0.0, name
     assert make_rollout_schedule(0.2, "constant", n_rollouts=1)(1) == 0.0
     ready = LinearRolloutSchedule(1.0, 0.0, 3)
     assert make_rollout_schedule(ready, "exponential") is ready
