@@ -549,8 +549,8 @@ class PPOExpert(PPO):
                 f"This model learned from the expert {saved} and its schedules still use an expert at rollout "
                 f"{self._n_rollouts} ({_settings(in_use)}); it goes on with another one, {self.expert_name}. If that "
                 f"is not meant (rl_zoo3's -i takes `expert` from the hyperparameters, not from the model), give the first "
-                f"one back: expert={saved_id or saved!r}.",
-                stacklevel=2,
+                f"one back: {f'expert={saved_id!r}' if saved_id else 'the expert object it learned from'}.",
+                stacklevel=5,  # the caller of PPOExpert.load (through BaseAlgorithm.load and _setup_model)
             )
 
     def _excluded_save_params(self) -> list[str]:
