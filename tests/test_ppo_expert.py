@@ -274,6 +274,28 @@ def test_episode_mixing_keeps_one_actor_per_episode():
     assert 0 < executed.mean() < 1
 
 
+def test_episode_mixing_finishes_the_experts_episodes_after_the_roll_in_ends():
+    # beta is 0 from rollout 1 on: the expert's episodes still running then go on with the expert to their end
+    env = DummyVecEnv([lambda: CountEnv(terminate_at=100)] * 2)
+    expert = LinearVExpert(env.observation_space, env.action_space)
+    model = PPOExpert(
+        "MlpPolicy", env, expert=expert, beta=1.0, beta_schedule="constant", beta_rollouts=1, mixing="episode", **TINY
+    )
+    model.learn(2 * 128)  # two rollouts of 64 steps; the first episodes end at step 100, 36 steps into rollout 1
+    executed = model.rollout_buffer.expert_executed
+    assert executed[:36].all() and not executed[36:].any()
+
+
+def test_an_expert_gae_lambda_schedule_advances_per_rollout():
+    env = DummyVecEnv([lambda: CountEnv(terminate_at=4)] * 2)
+    expert = LinearVExpert(env.observation_space, env.action_space)
+    lam = LinearRolloutSchedule(0.0, 0.9, n_rollouts=3)
+    model = PPOExpert("MlpPolicy", env, expert=expert, beta=0.0, handover=1.0, expert_gae_lambda=lam, **TINY)
+    spy = RolloutEndRecorder(lambda model: model.logger.name_to_value["rollout/expert_gae_lambda"])
+    model.learn(3 * 128, callback=spy)
+    assert spy.values == pytest.approx([0.0, 0.3, 0.6])
+
+
 def test_episode_mixing_goes_on_with_the_episodes_in_progress_after_load(tmp_path):
     # load(force_reset=False) continues the env's episodes, as SB3 continues from _last_obs: each with its actor
     env = DummyVecEnv([lambda: CountEnv(terminate_at=5)] * 4)
@@ -682,6 +704,54 @@ def test_bc_steps_fit_the_expert_action_alone():
         PPOExpert("TanhMlpPolicy", env, expert=expert, bc_steps=-1, **TINY)
 
 
+def _cloning_model(**kwargs):
+    """A PPOExpert whose aggregated dataset holds one rollout (128 pairs of 2 envs x 64 steps) of a V-expert acting 0.5."""
+    env = DummyVecEnv([lambda: CountEnv(terminate_at=4)] * 2)
+    expert = LinearVExpert(env.observation_space, env.action_space, action=0.5)
+    model = PPOExpert("MlpPolicy", env, expert=expert, bc_coef=1.0, bc_buffer_size=1000, **{**TINY, **kwargs})
+    return model.learn(128)
+
+
+def test_bc_steps_take_their_minibatches_in_turn_from_one_draw_each_weighted_by_bc_coef(monkeypatch):
+    model = _cloning_model(bc_steps=5, bc_batch_size=16)
+    draws, seen = [], []
+    sample, loss_on = model._bc_sample, model._bc_loss_on
+    monkeypatch.setattr(model, "_bc_sample", lambda n: draws.append(sample(n)) or draws[-1])
+    monkeypatch.setattr(
+        model, "_bc_loss_on", lambda obs, actions, *a: seen.append((obs, actions)) or loss_on(obs, actions, *a)
+    )
+    model._train_bc(1.0)
+    assert len(draws) == 1 and len(draws[0][0]) == 5 * 16  # bc_steps minibatches of bc_batch_size, drawn at once
+    assert len(seen) == 5
+    for step, (obs, actions) in enumerate(seen):  # step k takes the k-th slice: every drawn state is used once
+        th.testing.assert_close(obs, draws[0][0][16 * step : 16 * (step + 1)])
+        th.testing.assert_close(actions, draws[0][1][16 * step : 16 * (step + 1)])
+
+
+def test_bc_steps_are_scaled_by_the_cloning_weight():
+    # with SGD (Adam's steps are blind to the gradient's scale) and no clipping, a weight of 0.25 moves the weights a
+    # quarter as far as 1.0 from the same state and minibatch
+    model = _cloning_model(bc_steps=1, max_grad_norm=1e9, policy_kwargs=dict(net_arch=[16], optimizer_class=th.optim.SGD))
+    start = _params(model)
+    moves = []
+    for weight in (1.0, 0.25):
+        model.policy.load_state_dict(start)
+        np.random.seed(0)
+        model._train_bc(weight)
+        moves.append({key: value - start[key] for key, value in _params(model).items()})
+    assert any(move.abs().max() > 0 for move in moves[0].values())
+    for key in start:
+        th.testing.assert_close(moves[1][key], 0.25 * moves[0][key], rtol=1e-4, atol=1e-7)
+
+
+def test_cloning_draws_only_the_filled_part_of_the_aggregated_dataset():
+    # 128 pairs in a dataset of 1000: the 872 empty slots (state 0, action 0) are never drawn
+    model = _cloning_model()
+    assert model._bc_data["size"] == 128
+    _, actions = model._bc_sample(2000)
+    np.testing.assert_allclose(actions.numpy(), 0.5)  # every draw an expert label
+
+
 def test_bc_anchor_from_clones_on_the_minibatch_states_alone():
     """From rollout ``bc_anchor_from`` on, cloning is only the term in PPO's loss on each minibatch's own states:
     the very update of a model without aggregated dataset and cloning steps, while the dataset still fills."""
@@ -934,6 +1004,8 @@ def test_log_std_from_expert_refuses_what_it_cannot_copy(expert_kind):
         ("Pendulum-v1", "TanhMlpPolicy", {"policy_kwargs": dict(net_arch=[16], state_dependent_std=True)}, True),
         ("Pendulum-v1", "MlpPolicy", {}, True),
         ("CartPole-v1", "MlpPolicy", {}, True),
+        ("BipedalWalker-v3", "TanhMlpPolicy", {}, True),  # 4-D actions: the squared error summed over them
+        ("BipedalWalker-v3", "MlpPolicy", {}, True),
         ("Pendulum-v1", "TanhMlpPolicy", {"bc_loss": "nll"}, False),
         ("Pendulum-v1", "MlpPolicy", {"use_sde": True}, False),
     ],
@@ -947,7 +1019,8 @@ def test_lean_cloning_loss_equals_the_distributions(env_id, policy, kwargs, lean
     if isinstance(env.action_space, gym.spaces.Discrete):
         actions = th.as_tensor(np.arange(8) % 2, dtype=th.float32).reshape(-1, 1)
     else:
-        actions = th.as_tensor(np.linspace(-0.9, 0.9, 8), dtype=th.float32).reshape(-1, 1)
+        dim = env.action_space.shape[0]
+        actions = th.as_tensor(np.linspace(-0.9, 0.9, 8 * dim), dtype=th.float32).reshape(8, dim)
     fast = model._lean_bc_loss(obs, actions)
     assert (fast is not None) == lean
     if not lean:

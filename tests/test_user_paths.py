@@ -252,6 +252,8 @@ def test_load_refuses_unknown_keywords_with_the_closest_one(tmp_path):
     with pytest.raises(ValueError, match=r"'bc_coeff' \(did you mean 'bc_coef'\?\)"):
         PPOExpert.load(tmp_path / "model", bc_coeff=0.0)
     assert PPOExpert.load(tmp_path / "model", bc_coef=0.5).bc_coef == 0.5
+    with pytest.raises(ValueError, match=r"Unknown keyword argument\(s\) for PPOExpert.load: 'policy'"):
+        PPOExpert.load(tmp_path / "model", policy="MlpPolicy")  # the policy comes from the file: never silently ignored
 
 
 def test_training_without_the_expert_it_still_needs_is_refused(tmp_path):
