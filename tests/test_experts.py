@@ -175,6 +175,58 @@ def test_restricted_unpickler_refuses_code(tmp_path):
     assert safe_loads(pickle.dumps({"a": np.arange(3), "s": gym.spaces.Box(-1, 1, (2,))}))["a"].tolist() == [0, 1, 2]
 
 
+class _Calls:
+    """A pickle that calls ``function(*args)`` when loaded (pickle names the function by module and name)."""
+
+    def __init__(self, function, *args):
+        self.function, self.args = function, args
+
+    def __reduce__(self):
+        return (self.function, self.args)
+
+
+def _dangerous_pickles(target):
+    import builtins
+    import subprocess
+
+    from stable_baselines3.common.utils import set_random_seed
+
+    from sb3_aggrevated.callbacks import atomic_write
+
+    return {
+        # functions inside the allowed packages: only their classes of the allowed kinds may be named
+        "sb3_aggrevated.callbacks.atomic_write": _Calls(atomic_write, str(target), b"x"),
+        "stable_baselines3.common.utils.set_random_seed": _Calls(set_random_seed, 0),
+        "builtins.getattr": _Calls(builtins.getattr, object, "__subclasses__"),
+        "builtins.eval": _Calls(builtins.eval, f"open({str(target)!r}, 'w')"),
+        "builtins.exec": _Calls(builtins.exec, f"open({str(target)!r}, 'w')"),
+        "builtins.__import__": _Calls(builtins.__import__, "os"),
+        "builtins.open": _Calls(builtins.open, str(target), "w"),
+        "os.system": _Calls(os.system, f"touch {target}"),
+        "subprocess.Popen": _Calls(subprocess.Popen, ["touch", str(target)]),
+    }
+
+
+def test_restricted_unpickler_refuses_every_call_outside_its_allow_list(tmp_path):
+    target = tmp_path / "PWNED"
+    for name, payload in _dangerous_pickles(target).items():
+        data = pickle.dumps(payload)
+        with pytest.raises(UnsafePickleError, match="not on the allow-list|cannot be imported"):
+            safe_loads(data)
+        assert not target.exists(), name
+
+
+def test_an_expert_models_vecnormalize_file_is_read_restricted(tmp_path, monkeypatch):
+    # load_expert(model, vec_normalize=path): the statistics file is untrusted unless trusted=True
+    monkeypatch.chdir(tmp_path)
+    evil = tmp_path / "vecnormalize.pkl"
+    evil.write_bytes(pickle.dumps(_Evil()))
+    model = PPO("MlpPolicy", "Pendulum-v1", policy_kwargs={"net_arch": [8]}, n_steps=64, batch_size=32, seed=0)
+    with pytest.raises(UnsafePickleError):
+        load_expert(model, vec_normalize=evil)
+    assert not (tmp_path / "PWNED").exists()
+
+
 def test_malicious_vecnormalize_and_zip_execute_nothing(experts, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     src = expert_path(experts, "ppo", "BipedalWalker-v3")
