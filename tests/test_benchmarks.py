@@ -487,3 +487,27 @@ def test_compare_report_states_each_runs_own_command_episodes_and_whether_fps_we
     assert "over runs of different invocations, or not recorded as one (not side by side" in text
     assert "- ppo seed 1: `other`" in text and "- ppo_expert seed 1, ppo_expert seed 2: `cmd`" in text
     assert "episodes differing by run (ppo seed 1: 5, ppo_expert seed 1: 10, ppo_expert seed 2: 10) per point" in text
+
+
+def test_compare_report_ratios_and_the_near_line_below_a_negative_expert(tmp_path):
+    # Pendulum-like returns (an expert at -100): "within 5%" is the line 5% below it, -105; PPOExpert reaches the
+    # threshold at 50k and PPO at 100k (a ratio of 0.5), at twice PPO's frames per second
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        from compare import report
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+
+    def run(algo, reach, near_reach, fps):
+        def value(step):
+            return -100.0 if step >= reach else (-104.0 if step >= near_reach else -500.0)
+
+        curve = [[step, value(step), 0.0] for step in range(0, 200001, 25000)]
+        return dict(algo=algo, seed=1, curve=curve, fps=fps, eval_episodes=10, command="cmd", invocation="a")
+
+    results = [run("ppo_expert", 50000, 25000, 200.0), run("ppo", 100000, 75000, 100.0)]
+    text = report(tmp_path, "X-v0", results, {"mean": -100.0, "std": 1.0, "n_episodes": 10}, -100.0, "cmd")
+    assert "Near the expert: -105.0" in text
+    assert "Median steps to threshold, PPOExpert / PPO: 0.500." in text
+    assert "Median steps to within 5% of the expert, PPOExpert / PPO: 0.333." in text  # 25k against 75k
+    assert "the runs shared the machine's load): 2.00." in text

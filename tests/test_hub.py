@@ -421,6 +421,14 @@ def test_package_replaces_an_earlier_one_only_once_the_new_one_is_in_place(exper
     assert second["n_eval_episodes"] == 2 and first["n_eval_episodes"] == 1
     assert json.loads((out / "results.json").read_text()) == second
     assert sorted(p.name for p in tmp_path.iterdir()) == ["logs", "package"]
+    # the evaluation seed given is the one played (and recorded): the episodes evaluate_run plays with it
+    from sb3_aggrevated.evaluate import evaluate_run, find_run
+
+    seeded = hub.package_agent("Pendulum-v1", tmp_path / "logs", out, n_eval_episodes=2, seed=7)
+    run = find_run(str(tmp_path / "logs"), "ppo_expert", "Pendulum-v1")
+    direct = evaluate_run(run, "Pendulum-v1", PPOExpert.load(run / "Pendulum-v1.zip", device="cpu"), 2, 7)
+    assert seeded["eval_seed"] == 7 and seeded["mean_reward"] == pytest.approx(direct["learner_mean"])
+    assert seeded["mean_reward"] != pytest.approx(second["mean_reward"])  # seed 0's episodes differ
 
 
 def test_a_partial_hub_cache_read_offline_is_refused_not_loaded_without_statistics(experts, offline_hub):
@@ -474,3 +482,18 @@ def test_evaluate_reads_a_gym_era_rl_zoo_run(experts):
         warnings.simplefilter("error", UserWarning)  # nor does it leave its schedules undeserialised (as rl_zoo3.enjoy)
         result = cli.main(["--env", "CartPole-v1", "-f", str(experts), "--algo", "ppo", "-n", "1"])
     assert result["learner_mean"] > 100
+
+
+def test_find_run_takes_the_latest_run_by_number_and_run_env_kwargs_reads_env_kwargs_yml(tmp_path):
+    from sb3_aggrevated.evaluate import find_run, run_env_kwargs
+
+    for number in (1, 9, 10):
+        run = tmp_path / "ppo_expert" / f"Pendulum-v1_{number}"
+        (run / "Pendulum-v1").mkdir(parents=True)
+        (run / "Pendulum-v1.zip").write_bytes(b"")
+    assert find_run(str(tmp_path), "ppo_expert", "Pendulum-v1") == tmp_path / "ppo_expert" / "Pendulum-v1_10"
+    assert find_run(str(tmp_path), "ppo_expert", "Pendulum-v1", exp_id=9).name == "Pendulum-v1_9"
+    # a run as the Hub gives it: env_kwargs.yml alone (no config.yml, no args.yml)
+    config_dir = tmp_path / "ppo_expert" / "Pendulum-v1_10" / "Pendulum-v1"
+    (config_dir / "env_kwargs.yml").write_text("g: 5.0\n")
+    assert run_env_kwargs(config_dir.parent, "Pendulum-v1") == {"g": 5.0}
