@@ -522,3 +522,17 @@ def test_discrete_critics_as_the_readme_says(algo):
     scaled = SB3Expert(model, value_scale=3.0)
     np.testing.assert_allclose(scaled.q_value(obs, actions), 3.0 * table[np.arange(6), actions], rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(scaled.value(obs), 3.0 * table.max(axis=1), rtol=1e-5, atol=1e-5)
+
+
+def test_a_flat_folder_with_the_model_its_statistics_and_config_is_an_expert(tmp_path):
+    # model.zip, vecnormalize.pkl and config.yml side by side (a Hub snapshot's layout): the statistics are found, and
+    # without them a config saying normalize is refused rather than loaded unnormalised
+    model, env = _tiny_ppo_with_statistics(tmp_path, shift=3.0)
+    model.save(tmp_path / "model.zip")
+    env.save(str(tmp_path / "vecnormalize.pkl"))
+    (tmp_path / "config.yml").write_text("!!python/object/apply:collections.OrderedDict\n- - - normalize\n    - true\n")
+    expert = load_expert(tmp_path / "model.zip")
+    assert expert.obs_normalizer is not None and expert.obs_normalizer.mean.tolist() == [3.0, 3.0, 3.0]
+    (tmp_path / "vecnormalize.pkl").unlink()
+    with pytest.raises(FileNotFoundError, match="vecnormalize"):
+        load_expert(tmp_path / "model.zip")

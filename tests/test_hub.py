@@ -327,10 +327,12 @@ def test_expert_by_hub_id_downloads_from_an_endpoint_then_loads_offline(experts,
     # the real download code (huggingface_hub's snapshot_download) against a local endpoint (HF_ENDPOINT), a repo as
     # rl_zoo3's push_to_hub writes it: the model zip, its statistics and config, and the logs zip that is not a model
     src = expert_path(experts, "ppo", "BipedalWalker-v3")
+    (tmp_path / "config.json").write_text('{"gamma": 0.99}')  # huggingface_sb3's push_to_hub writes one too
     files = {
         "ppo-BipedalWalker-v3.zip": src / "BipedalWalker-v3.zip",
         "vec_normalize.pkl": src / "BipedalWalker-v3" / "vecnormalize.pkl",
         "config.yml": src / "BipedalWalker-v3" / "config.yml",
+        "config.json": tmp_path / "config.json",
         "train_eval_metrics.zip": src / "BipedalWalker-v3.zip",
         "replay.mp4": src / "BipedalWalker-v3" / "config.yml",
     }
@@ -347,7 +349,7 @@ def test_expert_by_hub_id_downloads_from_an_endpoint_then_loads_offline(experts,
     finally:
         server.close()
     assert "LOADED v True" in online.stdout, online.stderr[-2000:]
-    assert sorted(server.requested) == ["config.yml", "ppo-BipedalWalker-v3.zip", "vec_normalize.pkl"]
+    assert sorted(server.requested) == ["config.json", "config.yml", "ppo-BipedalWalker-v3.zip", "vec_normalize.pkl"]
     offline = subprocess.run(
         [sys.executable, "-c", script], env={**env, "HF_HUB_OFFLINE": "1"}, capture_output=True, text=True, timeout=120
     )
