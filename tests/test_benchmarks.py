@@ -511,3 +511,20 @@ def test_compare_report_ratios_and_the_near_line_below_a_negative_expert(tmp_pat
     assert "Median steps to threshold, PPOExpert / PPO: 0.500." in text
     assert "Median steps to within 5% of the expert, PPOExpert / PPO: 0.333." in text  # 25k against 75k
     assert "the runs shared the machine's load): 2.00." in text
+
+
+def test_compare_scores_the_expert_on_the_learners_evaluation_episodes():
+    # the expert's line in the report is its return on exactly the episodes the learners are evaluated on: a model
+    # evaluated as a learner and the same model as the expert read the same return
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        from compare import evaluate, evaluate_expert, make_eval_env
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    from stable_baselines3 import PPO
+
+    model = PPO("MlpPolicy", "Pendulum-v1", policy_kwargs=dict(net_arch=[8]), n_steps=64, seed=0)
+    as_learner, _ = evaluate(model, lambda: make_eval_env("Pendulum-v1", False, 0), 3, eval_seed=11)
+    as_expert = evaluate_expert("Pendulum-v1", {"expert": model}, 3, eval_seed=11)
+    assert as_expert["mean"] == pytest.approx(as_learner, rel=1e-5)
+    assert evaluate_expert("Pendulum-v1", {"expert": model}, 3, eval_seed=12)["mean"] != pytest.approx(as_learner)
