@@ -536,3 +536,14 @@ def test_a_flat_folder_with_the_model_its_statistics_and_config_is_an_expert(tmp
     (tmp_path / "vecnormalize.pkl").unlink()
     with pytest.raises(FileNotFoundError, match="vecnormalize"):
         load_expert(tmp_path / "model.zip")
+    for normalize, needs_statistics in (
+        ("'dict(norm_obs=True, norm_reward=False)'", True),
+        ("'false'", False),
+        ("false", False),
+    ):
+        (tmp_path / "config.yml").write_text(f"normalize: {normalize}\n")
+        if needs_statistics:  # rl_zoo3's keywords for VecNormalize: trained with it
+            with pytest.raises(FileNotFoundError, match="vecnormalize"):
+                load_expert(tmp_path / "model.zip")
+        else:
+            assert load_expert(tmp_path / "model.zip").obs_normalizer is None
