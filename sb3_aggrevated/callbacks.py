@@ -35,6 +35,7 @@ from sb3_aggrevated.experts import Expert, load_expert
 
 __all__ = [
     "EpisodeSeeds",
+    "seeded_episodes",
     "ExpertEvalCallback",
     "ExpertActionDistanceCallback",
     "AtomicCheckpointCallback",
@@ -219,6 +220,14 @@ class EpisodeSeeds(gym.Wrapper):
         if seed is not None:
             self._next_seed = seed + 1
         return self.env.reset(seed=seed, options=options)
+
+
+def seeded_episodes(wrapper: Callable[[gym.Env], gym.Env] | None = None) -> Callable[[gym.Env], gym.Env]:
+    """``make_vec_env``'s ``wrapper_class`` for an evaluation env: ``wrapper`` (the training env's, if any), inside
+    :class:`EpisodeSeeds`, so that every episode is seeded."""
+    if wrapper is None:
+        return EpisodeSeeds
+    return lambda env: EpisodeSeeds(wrapper(env))
 
 
 def obs_changed_above(env: VecEnv, vec_normalize: VecNormalize | None) -> bool:
@@ -440,13 +449,7 @@ class ExpertEvalCallback(EvalCallback):
     def _make_eval_env(self, env_id: str) -> VecEnv:
         """One env made from an env id, with ``env_kwargs`` and ``env_wrapper``, every episode seeded
         (:class:`EpisodeSeeds`)."""
-        wrapper = self.env_wrapper
-        return make_vec_env(
-            env_id,
-            n_envs=1,
-            env_kwargs=self.env_kwargs,
-            wrapper_class=(lambda env: EpisodeSeeds(wrapper(env))) if wrapper is not None else EpisodeSeeds,
-        )
+        return make_vec_env(env_id, n_envs=1, env_kwargs=self.env_kwargs, wrapper_class=seeded_episodes(self.env_wrapper))
 
     def _frozen_normalization(self, env: VecEnv) -> VecNormalize:
         """``env`` under a frozen VecNormalize with the training env's settings (which observations it normalises,
@@ -529,6 +532,7 @@ class ExpertActionDistanceCallback(BaseCallback):
         self.expert_source = expert
         self.max_states = max_states
         self._raw: list[np.ndarray] | None = None  # the env's own observations of the rollout, where read from VecNormalize
+        self._raw_source: VecNormalize | None = None  # the VecNormalize they are read from (this rollout's)
 
     def _init_callback(self) -> None:
         source = self.expert_source if self.expert_source is not None else getattr(self.model, "expert", None)
@@ -541,15 +545,14 @@ class ExpertActionDistanceCallback(BaseCallback):
         # its own step (and clipped): the env's own are read from VecNormalize as the rollout goes, the rollout's
         # first state now and each next one after its step (the last is the next rollout's first).
         vec_normalize = self.model.get_vec_normalize_env()
-        self._raw = None
+        self._raw, self._raw_source = None, None
         if vec_normalize is not None and not hasattr(self.model.rollout_buffer, "raw_observations"):  # type: ignore[attr-defined]
-            self._raw = [np.array(vec_normalize.get_original_obs())]
+            self._raw, self._raw_source = [np.array(vec_normalize.get_original_obs())], vec_normalize
 
     def _on_step(self) -> bool:
         if self._raw is not None:
-            vec_normalize = self.model.get_vec_normalize_env()
-            assert vec_normalize is not None
-            self._raw.append(np.array(vec_normalize.get_original_obs()))
+            assert self._raw_source is not None
+            self._raw.append(np.array(self._raw_source.get_original_obs()))
         return True
 
     def _on_rollout_end(self) -> None:

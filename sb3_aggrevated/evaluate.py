@@ -21,7 +21,7 @@ from stable_baselines3.common.evaluation import evaluate_policy
 from stable_baselines3.common.utils import ConstantSchedule
 from stable_baselines3.common.vec_env import VecEnv, VecFrameStack
 
-from sb3_aggrevated.callbacks import EpisodeSeeds, evaluate_expert
+from sb3_aggrevated.callbacks import evaluate_expert, seeded_episodes
 from sb3_aggrevated.experts import PythonTag, _gym_alias, _zoo_config, load_expert, load_vec_normalize
 from sb3_aggrevated.ppo_expert import PPOExpert
 from sb3_aggrevated.zoo import ALGO_NAME
@@ -113,14 +113,8 @@ def make_eval_env(run: Path, env_id: str, env_kwargs: dict[str, Any] | None = No
     config_path = config_dir / "config.yml"
     config = _zoo_config(config_path) if config_path.is_file() else {}
     # as rl_zoo3's create_test_env builds it: env_wrapper, vec_env_wrapper, VecNormalize, then frame_stack
-    run_wrapper = get_wrapper_class(config)
-    env = make_vec_env(
-        env_id,
-        n_envs=1,
-        env_kwargs=env_kwargs,
-        # every episode seeded (the same episodes for the learner and the expert), around the run's own wrapper
-        wrapper_class=(lambda env: EpisodeSeeds(run_wrapper(env))) if run_wrapper is not None else EpisodeSeeds,
-    )
+    # every episode seeded (the same episodes for the learner and the expert), around the run's own wrapper
+    env = make_vec_env(env_id, n_envs=1, env_kwargs=env_kwargs, wrapper_class=seeded_episodes(get_wrapper_class(config)))
     vec_env_wrapper = get_wrapper_class(config, "vec_env_wrapper")
     if vec_env_wrapper is not None:
         env = vec_env_wrapper(env)  # type: ignore[arg-type,assignment]  # rl_zoo3 types it as a gym wrapper

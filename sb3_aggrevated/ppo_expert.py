@@ -543,8 +543,8 @@ class PPOExpert(PPO):
         # saved id named the expert it trained with, not this one)
         self.expert_id = str(source) if isinstance(source, (str, os.PathLike)) else None
         self.expert_name = str(getattr(self.expert, "name", type(self.expert).__name__))
-        in_use = self._expert_in_use(self._n_rollouts)
-        if self._n_rollouts > 0 and saved is not None and in_use and saved not in (self.expert_name, self.expert_id):
+        swapped = self._n_rollouts > 0 and saved is not None and saved not in (self.expert_name, self.expert_id)
+        if swapped and (in_use := self._expert_in_use(self._n_rollouts)):
             warnings.warn(
                 f"This model learned from the expert {saved} and its schedules still use an expert at rollout "
                 f"{self._n_rollouts} ({_settings(in_use)}); it goes on with another one, {self.expert_name}. If that "
