@@ -159,13 +159,10 @@ def evaluate(model, make_eval_env, n_episodes: int, eval_seed: int = EVAL_SEED_B
 
 def evaluate_expert(env_id: str, entry: dict[str, Any], n_episodes: int, eval_seed: int = EVAL_SEED_BASE) -> dict[str, float]:
     """The expert's own return on the same evaluation episodes (raw observations, its own normalisation)."""
-    from stable_baselines3.common.env_util import make_vec_env
-
-    from sb3_aggrevated.callbacks import EpisodeSeeds
     from sb3_aggrevated.callbacks import evaluate_expert as play
     from sb3_aggrevated.experts import load_expert
 
-    env = make_vec_env(env_id, n_envs=1, wrapper_class=EpisodeSeeds)  # every episode seeded, as the learners'
+    env = make_eval_env(env_id, False, eval_seed)  # the learners' evaluation env; the expert normalises on its own
     expert = load_expert(entry["expert"], env, **(entry.get("expert_kwargs") or {}))
     mean, std = play(expert, env, n_episodes, seed=eval_seed)
     return {"mean": mean, "std": std, "n_episodes": n_episodes}
