@@ -421,7 +421,27 @@ class ExpertEvalCallback(EvalCallback):
         self.random_mean_reward: float | None = None
         self.expert_score: float | None = None
 
+    def _check_eval_env_spaces(self) -> None:
+        """Refuse an eval env whose spaces are not the model's (another env id), naming it: loading the expert on it
+        would blame the expert."""
+        obs_space, act_space = self.model.observation_space, self.model.action_space
+        env_obs, env_act = self.eval_env.observation_space, self.eval_env.action_space
+        shape = tuple(getattr(env_obs, "shape", None) or ())
+        # SB3's VecTransposeImage may have made the model's image observations channel-first
+        shapes = {shape, (shape[-1], *shape[:-1])} if len(shape) == 3 else {shape}
+        same_obs = type(env_obs) is type(obs_space) and (
+            tuple(getattr(obs_space, "shape", None) or ()) in shapes if shape else env_obs == obs_space
+        )
+        if not same_obs or env_act != act_space:
+            which = repr(self.eval_env_id) if self.eval_env_id is not None else type(self.eval_env).__name__
+            raise ValueError(
+                f"ExpertEvalCallback: the eval env {which} has observation space {env_obs} and action space {env_act}, "
+                f"but the model trains on {obs_space} and {act_space}. Evaluate on the env the model trains on (its env "
+                "id, with the training env's env_kwargs / env_wrapper)."
+            )
+
     def _init_callback(self) -> None:
+        self._check_eval_env_spaces()
         if unwrap_vec_normalize(self.training_env) is not None and unwrap_vec_normalize(self.eval_env) is None:
             self.eval_env = self._frozen_normalization(self.eval_env)
         super()._init_callback()

@@ -11,6 +11,8 @@ A run of another rl_zoo3 algorithm (``--algo ppo``) is read the same way, beside
 from __future__ import annotations
 
 import argparse
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -253,13 +255,34 @@ def load_run_model(run: Path, env_id: str, algo: str = ALGO_NAME) -> BaseAlgorit
         return ALGOS[algo].load(path, device="cpu", custom_objects=unused)
 
 
+def positive_int(text: str) -> int:
+    """argparse type: a whole number >= 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text}")
+    return value
+
+
+def run_cli(main_fn: Callable[[], Any]) -> None:
+    """
+    Run a command line entry point, printing a user error (a missing run, file or expert, a value refused) as its
+    message on stderr with exit status 1, as argparse does for its own, instead of a traceback.
+
+    :param main_fn: the entry point
+    """
+    try:
+        main_fn()
+    except (FileNotFoundError, ValueError) as error:
+        sys.exit(f"error: {error}")
+
+
 def main(argv: list[str] | None = None) -> dict[str, float]:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--env", required=True)
     parser.add_argument("-f", "--folder", default="logs")
     parser.add_argument("--algo", default=ALGO_NAME, help="rl_zoo3's name of the algorithm of the run")
     parser.add_argument("--exp-id", type=int, default=0)
-    parser.add_argument("-n", "--n-episodes", type=int, default=10)
+    parser.add_argument("-n", "--n-episodes", type=positive_int, default=10)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--expert", default=None, help="expert reference (default: the one the model learned from)")
     args = parser.parse_args(argv)
@@ -290,4 +313,4 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
 
 
 if __name__ == "__main__":
-    main()
+    run_cli(main)

@@ -129,8 +129,8 @@ class ObsNormalizer:
     """
 
     def __init__(self, mean: np.ndarray, var: np.ndarray, clip_obs: float, epsilon: float) -> None:
-        self.mean = np.asarray(mean, dtype=np.float64)
-        self.var = np.asarray(var, dtype=np.float64)
+        self.mean = np.array(mean, dtype=np.float64)  # copies: a snapshot, whatever updates the source later
+        self.var = np.array(var, dtype=np.float64)
         self.clip_obs = float(clip_obs)
         self.epsilon = float(epsilon)
 
@@ -643,6 +643,25 @@ def load_vec_normalize(path: str | os.PathLike, trusted: bool = False) -> VecNor
     return obj
 
 
+def _model_vec_normalize(model: BaseAlgorithm) -> VecNormalize | None:
+    """
+    The VecNormalize of an SB3 model object's env (SB3 keeps a model's statistics there, not in the model), refused
+    where it holds no statistics yet: a model loaded onto a new ``VecNormalize`` env (``PPO.load(path, env=env)``)
+    was trained with other statistics, which that env does not have.
+    """
+    vec = model.get_vec_normalize_env()
+    if vec is None or not vec.norm_obs or isinstance(vec.obs_rms, dict):
+        return vec
+    if vec.obs_rms.count < 1.0:  # RunningMeanStd starts at count=epsilon: not one observation seen
+        raise ValueError(
+            f"The expert {type(model).__name__}'s env is wrapped in a VecNormalize that has seen no observation yet, so "
+            "it does not hold the statistics the model was trained with (a model loaded onto a new VecNormalize env?). "
+            "Pass the model's own statistics: vec_normalize=PATH_OR_VECNORMALIZE (expert_kwargs=dict(vec_normalize="
+            "...) for PPOExpert), e.g. VecNormalize.load('vecnormalize.pkl', venv), or load the model without env."
+        )
+    return vec
+
+
 def _value_scale(vec_normalize: VecNormalize | None) -> float:
     if vec_normalize is None or not vec_normalize.norm_reward:
         return 1.0
@@ -690,6 +709,30 @@ def resolve_expert_files(source: str | os.PathLike) -> tuple[Path, Path | None, 
     candidates.append(zip_path.parent / "vec_normalize.pkl")
     vec_path = next((c for c in candidates if c.is_file()), None)
     return zip_path, vec_path, algo_hint
+
+
+def _warn_if_unclaimed_statistics(zip_path: Path, vec_path: Path) -> None:
+    """
+    Warn where the statistics found for an expert are only a ``vec_normalize.pkl`` / ``vecnormalize.pkl`` lying in the
+    zip's own folder with no RL Zoo ``config.yml`` there saying the model was trained with ``normalize`` and no Hub
+    ``config.json`` (a Hub snapshot has one or the other): the file may be another model's (SB3's docs save a
+    learner's statistics under that name), and the wrong statistics make the expert act and score wrongly without
+    any error.
+    """
+    if vec_path.parent != zip_path.parent or vec_path.name not in ("vec_normalize.pkl", "vecnormalize.pkl"):
+        return  # RL Zoo layout (ENV/vecnormalize.pkl) or a checkpoint's own PREFIX_vecnormalize_N_steps.pkl
+    if _normalize_config(zip_path) is not None or (zip_path.parent / "config.json").is_file():
+        return  # claimed by the model's config.yml, or a Hub snapshot of huggingface_sb3's (its config.json beside)
+    configs = [folder / "config.yml" for folder in _config_folders(zip_path) if (folder / "config.yml").is_file()]
+    said = f"{configs[0]} does not say normalize: true" if configs else "no RL Zoo config.yml says it was trained with them"
+    warnings.warn(
+        f"The expert {zip_path} is read with the statistics of {vec_path}, found beside it ({said}). If that file "
+        "belongs to another model, the expert sees wrongly scaled observations. Pass the expert's statistics "
+        "explicitly (vec_normalize=PATH; expert_kwargs=dict(vec_normalize=PATH) for PPOExpert), which also silences "
+        "this warning, or move the file away.",
+        UserWarning,
+        stacklevel=3,
+    )
 
 
 #: SB3's CheckpointCallback names its zips PREFIX_N_steps.zip (rl_zoo3: rl_model_N_steps.zip)
@@ -808,6 +851,9 @@ def resolve_expert_source(reference: str | os.PathLike) -> tuple[Path, str | Non
     path = Path(ref).expanduser()
     if path.exists():
         return path, None
+    zipped = path.with_name(path.name + ".zip")
+    if path.suffix != ".zip" and zipped.is_file():  # as SB3's load() reads "model" (model.save("model") -> model.zip)
+        return zipped, None
     looked.append(f"the path {path.absolute()}")
     if hub:
         try:
@@ -893,7 +939,8 @@ def load_expert(
         against the expert's
     :param algo: RL Zoo name of the expert's algorithm (inferred from the folder layout or the zip)
     :param vec_normalize: the expert's VecNormalize (object or ``.pkl`` path); by default the
-        ``vecnormalize.pkl`` beside the zip in RL Zoo layout
+        ``vecnormalize.pkl`` beside the zip in RL Zoo layout, and for an SB3 model object its env's VecNormalize
+        (``model.get_vec_normalize_env()``, as SB3 keeps a model's statistics)
     :param device: torch device of the expert's networks
     :param trusted: load pickled fields the ordinary way (runs code from the file); default: the
         restricted unpickler, which runs none
@@ -905,6 +952,8 @@ def load_expert(
         raise ValueError("No expert given (source is None).")
     if isinstance(source, BaseAlgorithm):
         vec = load_vec_normalize(vec_normalize, trusted) if isinstance(vec_normalize, (str, os.PathLike)) else vec_normalize
+        if vec is None:  # as SB3 keeps them: the statistics a model goes with are its env's VecNormalize
+            vec = _model_vec_normalize(source)
         expert: Any = SB3Expert(
             source,
             ObsNormalizer.from_vec_normalize(vec) if vec is not None else None,
@@ -926,6 +975,8 @@ def load_expert(
                     "Without its statistics it sees wrongly scaled observations. Copy the file there, or pass "
                     "vec_normalize=PATH (expert_kwargs=dict(vec_normalize=PATH) for PPOExpert)."
                 )
+            if vec_normalize is None and vec_path is not None:
+                _warn_if_unclaimed_statistics(zip_path, vec_path)
             vec = load_vec_normalize(vec_file, trusted) if vec_file is not None else None
         model = load_sb3_model(zip_path, algo or algo_hint or ref_algo, obs_space, act_space, device=device, trusted=trusted)
         expert = SB3Expert(

@@ -37,6 +37,8 @@ from sb3_aggrevated.evaluate import (
     evaluate_run,
     find_run,
     make_eval_env,
+    positive_int,
+    run_cli,
     run_env_kwargs,
     zoo_name,
 )
@@ -438,7 +440,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--exp-id", type=int, default=0)
     parser.add_argument("-orga", "--organization", required=True)
     parser.add_argument("--repo-name", default=None)
-    parser.add_argument("-n", "--n-eval-episodes", type=int, default=10)
+    parser.add_argument("-n", "--n-eval-episodes", type=positive_int, default=10)
     parser.add_argument("--video-length", type=int, default=1000)
     parser.add_argument("--out", default=None, help="local folder (default: hub/ORG/REPO)")
     parser.add_argument(
@@ -465,4 +467,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_cli(main)

@@ -82,6 +82,34 @@ def unknown_key_hints(unknown: list[str], known: set[str]) -> str:
     return ", ".join(hints)
 
 
+def _expert_settings_given(values: dict[str, Any]) -> list[str]:
+    """
+    The expert settings among ``values`` (PPOExpert's constructor keywords that PPO has not, ``target_kl_from`` aside,
+    which applies without an expert) set to something other than their default.
+
+    :param values: constructor keywords and their values
+    :return: ``name=value`` for each, in the constructor's order
+    """
+    given = []
+    for name, parameter in inspect.signature(PPOExpert).parameters.items():
+        if name in inspect.signature(PPO).parameters or name in ("expert", "target_kl_from"):
+            continue
+        value = values.get(name, parameter.default)
+        try:
+            same = value is parameter.default or bool(value == parameter.default)
+        except Exception:  # an object without a plain comparison (an array): not the default
+            same = False
+        if not same:
+            given.append(f"{name}={value!r}")
+    return given
+
+
+def _npz_path(path: str | pathlib.Path) -> pathlib.Path:
+    """``path`` with ``.npz`` added where it has no suffix (SB3 adds ``.pkl`` to a replay buffer's name alike)."""
+    path = pathlib.Path(path)
+    return path if path.suffix else path.with_name(path.name + ".npz")
+
+
 def _masked_mean(values: th.Tensor, mask: th.Tensor | None) -> th.Tensor:
     if mask is None:
         return values.mean()
@@ -394,7 +422,15 @@ class PPOExpert(PPO):
         self._handover_weight_now = 1.0
 
         if _init_setup_model:
+            given = _expert_settings_given(locals()) if expert is None else []
             self._setup_model()
+            if given:  # (after the checks: a value refused is an error, not this warning)
+                warnings.warn(
+                    f"expert=None: PPOExpert trains as plain PPO, so the expert settings {', '.join(given)} have no "
+                    "effect. Pass expert=... (an SB3 model, a zip, an RL Zoo folder or a Hub id), or leave them out.",
+                    UserWarning,
+                    stacklevel=2,
+                )
 
     def _setup_model(self) -> None:
         for key in constructor_keywords(type(self)):  # numpy's numbers (np.int64(5), np.float32(0.5)) as Python's
@@ -892,8 +928,11 @@ class PPOExpert(PPO):
         after SB3's off-policy method: rl_zoo3 calls it with ``--save-replay-buffer`` and reads the file back when it
         continues a run (``-i``).
 
-        :param path: file to write (its folder is created), or an open binary file object (left open)
+        :param path: file to write (its folder is created; a name without a suffix gets ``.npz``, as SB3's gets
+            ``.pkl``), or an open binary file object (left open)
         """
+        if isinstance(path, (str, pathlib.Path)):
+            path = _npz_path(path)
         data = self._bc_data
         if data is None or data["size"] == 0:
             arrays = {
@@ -921,9 +960,12 @@ class PPOExpert(PPO):
         keeps none (``bc_buffer_size=0``) ignores a dataset with a warning (rl_zoo3's ``-i`` loads the file whenever it
         is there, so refusing would stop the run; the file is left as it is).
 
-        :param path: the file
+        :param path: the file (a name without a suffix: with ``.npz`` where only that exists, as SB3 adds ``.pkl``),
+            or an open binary file object
         :param truncate_last_traj: unused (the signature of SB3's off-policy method, which rl_zoo3 calls)
         """
+        if isinstance(path, (str, pathlib.Path)) and not pathlib.Path(path).exists():
+            path = _npz_path(path)
         with np.load(path, allow_pickle=False) as archive:
             obs, actions = archive["obs"], archive["actions"]
         if self.bc_buffer_size <= 0:

@@ -54,7 +54,11 @@ def _check_range(name: str, value: float, low: float | None, high: float | None,
     if not isinstance(value, numbers.Real) or isinstance(value, bool) or not math.isfinite(value):  # numpy's too
         raise ValueError(f"{name} must be a finite number, got {value!r}{yaml_number_hint(value)}.")
     if (low is not None and value < low) or (high is not None and value > high):
-        raise ValueError(f"{name} must lie in [{low}, {high}], got {value}.{hint}")
+        if low is not None and high is not None:
+            bounds = f"lie in [{low}, {high}]"
+        else:
+            bounds = f"be >= {low}" if low is not None else f"be <= {high}"
+        raise ValueError(f"{name} must {bounds}, got {value}.{hint}")
 
 
 #: for a schedule instance out of its own bounds: they are the schedule's (default [0, 1]), not the keyword's

@@ -122,6 +122,16 @@ def test_expert_eval_callback_stops_at_expert_level():
     assert model.num_timesteps == 32  # stopped at the first evaluation
 
 
+def test_expert_eval_callback_names_an_eval_env_of_another_task(tmp_path):
+    # an eval env id of another task is named as the problem (loading the expert on it blamed the expert), before
+    # the callback saves anything
+    model = PPO("MlpPolicy", DummyVecEnv([lambda: Monitor(gym.make("Pendulum-v1"))]), **TINY)
+    callback = ExpertEvalCallback("CartPole-v1", expert=model, best_model_save_path=str(tmp_path / "best"), verbose=0)
+    with pytest.raises(ValueError, match=r"eval env 'CartPole-v1' has observation space .*but the model trains on Box"):
+        model.learn(32, callback=callback)
+    assert not (tmp_path / "best").exists()
+
+
 def test_expert_eval_callback_given_an_env_id_plays_exactly_the_same_episodes(tmp_path):
     # BipedalWalker keeps its Box2D world across resets, so a reseeded env reused for a second evaluation can end the
     # same policy's episodes differently; an env id gets a new env each time. The learner is its own expert and is

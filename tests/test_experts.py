@@ -547,3 +547,61 @@ def test_a_flat_folder_with_the_model_its_statistics_and_config_is_an_expert(tmp
                 load_expert(tmp_path / "model.zip")
         else:
             assert load_expert(tmp_path / "model.zip").obs_normalizer is None
+
+
+def test_an_sb3_model_object_is_read_with_its_envs_statistics(tmp_path):
+    # SB3 keeps a model's statistics in its env's VecNormalize, not in the model: a model object passed as the expert
+    # is read with them (the RL Zoo's BipedalWalker agent read without them scored -120 instead of 304)
+    from stable_baselines3.common.vec_env import VecNormalize
+
+    model, env = _tiny_ppo_with_statistics(tmp_path, shift=3.0)
+    env.obs_rms.count = 1000.0
+    env.ret_rms.var[...] = 15.0
+    expert = load_expert(model, gym.make("Pendulum-v1"))
+    assert expert.obs_normalizer.mean.tolist() == [3.0, 3.0, 3.0]
+    assert expert.value_scale == pytest.approx(np.sqrt(15.0 + env.epsilon))
+    env.obs_rms.mean[:] = 5.0  # a snapshot: what updates the env's statistics later does not move the expert's
+    assert expert.obs_normalizer.mean.tolist() == [3.0, 3.0, 3.0]
+    # statistics given explicitly win
+    other = VecNormalize(env.venv, norm_obs=True, norm_reward=False)
+    other.obs_rms.mean[:] = -1.0
+    assert load_expert(model, vec_normalize=other).obs_normalizer.mean.tolist() == [-1.0, -1.0, -1.0]
+    # a model loaded onto a new VecNormalize env has not the statistics it was trained with: refused, not guessed
+    model.set_env(VecNormalize(env.venv))
+    with pytest.raises(ValueError, match="VecNormalize that has seen no observation yet.*vec_normalize=PATH"):
+        load_expert(model)
+    # an env without VecNormalize: no statistics
+    model.set_env(env.venv)
+    assert load_expert(model).obs_normalizer is None
+
+
+def test_statistics_lying_beside_a_bare_zip_are_applied_with_a_warning(tmp_path):
+    # SB3's docs save a learner's statistics as vec_normalize.pkl: one lying beside a bare expert zip may be another
+    # model's, so applying it says so; an RL Zoo config.yml or a Hub config.json claims it, an explicit path silences it
+    import warnings
+
+    model, env = _tiny_ppo_with_statistics(tmp_path, shift=3.0)
+    model.save(tmp_path / "expert.zip")
+    assert load_expert(tmp_path / "expert.zip").obs_normalizer is None
+    env.save(str(tmp_path / "vec_normalize.pkl"))
+    with pytest.warns(UserWarning, match=r"statistics of .*vec_normalize.pkl, found beside it.*vec_normalize=PATH"):
+        assert load_expert(tmp_path / "expert.zip").obs_normalizer is not None
+    (tmp_path / "config.yml").write_text("normalize: false\n")
+    with pytest.warns(UserWarning, match="config.yml does not say normalize: true"):
+        load_expert(tmp_path / "expert.zip")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        load_expert(tmp_path / "expert.zip", vec_normalize=tmp_path / "vec_normalize.pkl")
+        (tmp_path / "config.yml").write_text("normalize: true\n")
+        load_expert(tmp_path / "expert.zip")
+        (tmp_path / "config.yml").unlink()
+        (tmp_path / "config.json").write_text("{}")
+        load_expert(tmp_path / "expert.zip")
+
+
+def test_a_zip_path_without_its_suffix_is_found_as_sb3_load_finds_it(tmp_path, monkeypatch):
+    # model.save("expert") writes expert.zip, and SB3's load("expert") reads it
+    monkeypatch.delenv("SB3_AGGREVATED_EXPERTS", raising=False)
+    model, _ = _tiny_ppo_with_statistics(tmp_path, shift=0.0)
+    model.save(tmp_path / "expert")
+    assert load_expert(str(tmp_path / "expert")).name.endswith("expert.zip)")

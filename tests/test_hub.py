@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 import sys
+import zipfile
 from collections import OrderedDict
 from pathlib import Path
 
@@ -85,6 +86,8 @@ def _zoo_run(tmp_path: Path, expert) -> Path:
     model.learn(256)
     model.save(run / "Pendulum-v1.zip")
     env.save(run / "Pendulum-v1" / "vecnormalize.pkl")
+    (run / "0.monitor.csv").write_text('#{"t_start": 0.0, "env_id": "Pendulum-v1"}\nr,l,t\n-1200.0,200,1.0\n')
+    np.savez(run / "evaluations.npz", timesteps=np.array([256]), results=np.array([[-1200.0]]))
     config = OrderedDict(
         [
             ("expert", str(expert)),
@@ -119,6 +122,8 @@ def test_package_agent_files_card_and_load_back(experts, tmp_path):
         "results.json",
         "README.md",
     } <= names
+    with zipfile.ZipFile(out / "train_eval_metrics.zip") as metrics:  # the training and evaluation curves
+        assert sorted(metrics.namelist()) == ["0.monitor.csv", "evaluations.npz"]
     saved = json.loads((out / "results.json").read_text())
     assert saved == results and saved["expert"]["id"] == str(expert) and saved["n_rollouts"] == 2
     assert saved["expert"]["mean_reward"] > saved["mean_reward"]  # a 256-step learner is far from the SAC expert
@@ -293,8 +298,9 @@ class _HubServer:
                     except (IndexError, yaml.YAMLError) as err:
                         return self._send(400, json.dumps({"errors": [{"message": str(err)}]}).encode(), json_type)
                     return self._send(200, json.dumps({"warnings": []}).encode(), json_type)
-                if path == "/api/repos/create":
-                    return self._send(200, json.dumps({"url": f"{server_self.url}/{repo_id}"}).encode(), json_type)
+                if path == "/api/repos/create":  # as the Hub: 409 where the repo exists (create_repo's exist_ok)
+                    code = 409 if contents else 200
+                    return self._send(code, json.dumps({"url": f"{server_self.url}/{repo_id}"}).encode(), json_type)
                 if path == f"/api/models/{repo_id}/preupload/main":
                     files = [{"path": f["path"], "uploadMode": "regular", "shouldIgnore": False}
                              for f in json.loads(body)["files"]]  # fmt: skip
@@ -424,13 +430,17 @@ def test_package_replaces_an_earlier_one_only_once_the_new_one_is_in_place(exper
     assert json.loads((out / "results.json").read_text()) == second
     assert sorted(p.name for p in tmp_path.iterdir()) == ["logs", "package"]
     # the evaluation seed given is the one played (and recorded): the episodes evaluate_run plays with it
-    from sb3_aggrevated.evaluate import evaluate_run, find_run
+    from sb3_aggrevated.evaluate import evaluate_run, evaluate_run_expert, find_run
 
     seeded = hub.package_agent("Pendulum-v1", tmp_path / "logs", out, n_eval_episodes=2, seed=7)
     run = find_run(str(tmp_path / "logs"), "ppo_expert", "Pendulum-v1")
     direct = evaluate_run(run, "Pendulum-v1", PPOExpert.load(run / "Pendulum-v1.zip", device="cpu"), 2, 7)
     assert seeded["eval_seed"] == 7 and seeded["mean_reward"] == pytest.approx(direct["learner_mean"])
     assert seeded["mean_reward"] != pytest.approx(second["mean_reward"])  # seed 0's episodes differ
+    # the expert too is scored on seed 7's episodes, the learner's
+    expert_direct = evaluate_run_expert(run, "Pendulum-v1", expert_path(experts, "sac", "Pendulum-v1"), 2, 7)
+    assert seeded["expert"]["mean_reward"] == pytest.approx(expert_direct["expert_mean"])
+    assert seeded["expert"]["mean_reward"] != pytest.approx(second["expert"]["mean_reward"])
 
 
 def test_a_partial_hub_cache_read_offline_is_refused_not_loaded_without_statistics(experts, offline_hub):
@@ -493,6 +503,7 @@ def test_find_run_takes_the_latest_run_by_number_and_run_env_kwargs_reads_env_kw
         run = tmp_path / "ppo_expert" / f"Pendulum-v1_{number}"
         (run / "Pendulum-v1").mkdir(parents=True)
         (run / "Pendulum-v1.zip").write_bytes(b"")
+    (tmp_path / "ppo_expert" / "Pendulum-v1_backup").mkdir()  # a folder of the user's, not a run: passed over
     assert find_run(str(tmp_path), "ppo_expert", "Pendulum-v1") == tmp_path / "ppo_expert" / "Pendulum-v1_10"
     assert find_run(str(tmp_path), "ppo_expert", "Pendulum-v1", exp_id=9).name == "Pendulum-v1_9"
     # a run as the Hub gives it: env_kwargs.yml alone (no config.yml, no args.yml)

@@ -363,9 +363,22 @@ def test_handover_lr_factor_scales_the_learning_rate_with_the_handover(tmp_path)
     alone = PPOExpert.load(tmp_path / "model", env=env, beta=0.0)
     alone.learn(64 * 2, reset_num_timesteps=False)
     assert alone.policy.optimizer.param_groups[0]["lr"] == pytest.approx(0.2e-3)
-    # plain PPO (no expert) keeps SB3's rate whatever the factor
-    plain = PPOExpert("MlpPolicy", env, expert=None, learning_rate=1e-3, handover_lr_factor=0.2, **TINY).learn(64 * 2 * 2)
+    # plain PPO (no expert) keeps SB3's rate whatever the factor (and says the factor has no effect)
+    with pytest.warns(UserWarning, match="expert=None.*handover_lr_factor=0.2 have no effect"):
+        plain = PPOExpert("MlpPolicy", env, expert=None, learning_rate=1e-3, handover_lr_factor=0.2, **TINY)
+    plain.learn(64 * 2 * 2)
     assert plain.policy.optimizer.param_groups[0]["lr"] == pytest.approx(1e-3)
+
+
+def test_expert_settings_without_an_expert_are_named_as_having_no_effect(tmp_path):
+    # a forgotten expert= trains plain PPO: the expert settings given are named, PPO's own (target_kl_from too) are not
+    with pytest.warns(UserWarning, match=r"expert=None: .*bc_coef=1.0, bc_buffer_size=1000, log_std_from_expert=True have"):
+        model = PPOExpert("MlpPolicy", "Pendulum-v1", bc_coef=1.0, bc_buffer_size=1000, log_std_from_expert=True, **TINY)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        PPOExpert("MlpPolicy", "Pendulum-v1", beta=0.5, target_kl=0.1, target_kl_from=2, **TINY)  # defaults and PPO's
+        model.save(tmp_path / "model")
+        PPOExpert.load(tmp_path / "model")  # a saved model's settings are not the caller's
 
 
 @pytest.mark.parametrize(
@@ -457,7 +470,7 @@ def test_bc_term_pulls_towards_expert_action(expert_action):
         (dict(beta_schedule="cosine"), ValueError, "Unknown schedule name"),
         (dict(mixing="trajectory"), ValueError, "mixing must be one of"),
         (dict(handover=2.0), ValueError, "handover must lie"),
-        (dict(bc_coef=-1.0), ValueError, "bc_coef must lie"),
+        (dict(bc_coef=-1.0), ValueError, r"bc_coef must be >= 0.0, got -1.0"),
         (dict(bc_coef=1.0, bc_schedule="cosine"), ValueError, "Unknown schedule name 'cosine' for bc_coef"),
         (dict(bc_coef=1.0, bc_schedule="linear"), ValueError, "bc_coef: a 'linear' schedule needs its length"),
         (dict(handover_rollouts=0), ValueError, "handover_rollouts"),
@@ -1063,6 +1076,11 @@ def test_aggregated_bc_dataset_saves_and_loads_in_order(tmp_path):
     from_memory.load_replay_buffer(in_memory)
     np.testing.assert_array_equal(from_memory._bc_data["obs"], loaded["obs"])
     np.testing.assert_array_equal(from_memory._bc_data["actions"], loaded["actions"])
+    model.save_replay_buffer(str(tmp_path / "no_suffix"))  # as SB3 adds .pkl to a replay buffer's name: .npz
+    assert (tmp_path / "no_suffix.npz").is_file() and not (tmp_path / "no_suffix").exists()
+    from_name = PPOExpert("TanhMlpPolicy", env, expert=expert, bc_coef=1.0, bc_buffer_size=200, **TINY)
+    from_name.load_replay_buffer(str(tmp_path / "no_suffix"))
+    np.testing.assert_array_equal(from_name._bc_data["obs"], loaded["obs"])
     same.learn(128)  # and it goes on aggregating
     assert same._bc_data["size"] == 200 and same._bc_data["pos"] == 128
 

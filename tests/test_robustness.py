@@ -163,6 +163,33 @@ def test_unknown_yaml_keys_are_named_with_a_suggestion():
         check_hyperparams({"normalize_kwargs": {"norm_reward": False}}, "test")
     with pytest.raises(ValueError, match="eval_env_kwargs: .*--eval-env-kwargs"):
         check_hyperparams({"eval_env_kwargs": {"g": 9.81}}, "test")
+    # every key rl_zoo3 consumes itself is taken (a -conf entry with env_wrapper, frame_stack, callback, ...)
+    zoo_keys = {"n_envs", "n_timesteps", "normalize", "policy", "env_wrapper", "vec_env_wrapper", "callback"}
+    check_hyperparams(dict.fromkeys(zoo_keys | {"frame_stack", "monitor_kwargs", "env_kwargs"}, 1), "test")
+
+
+def test_only_the_ppo_expert_entry_is_checked_and_the_optuna_converter_is_registered():
+    # rl_zoo3 runs every algorithm through the patched ExperimentManager: only --algo ppo_expert's entry is checked
+    # (SAC's noise_type stays SAC's); the converter serves `--storage ... --trial-id N`
+    from types import SimpleNamespace
+
+    from sb3_aggrevated.zoo import _convert_ppo_expert_params, register_default_config, register_sampler
+
+    class Manager:
+        def __init__(self, algo, config=None):
+            self.algo, self.config, self.env_name = algo, config, "Pendulum-v1"
+
+        def read_hyperparameters(self):
+            return {"noise_type": "normal", "noise_std": 0.1}, {}
+
+    register_default_config(SimpleNamespace(ExperimentManager=Manager))
+    assert Manager("sac", config="sac.yml").read_hyperparameters()[0]["noise_type"] == "normal"
+    with pytest.raises(ValueError, match="noise_type, noise_std"):
+        Manager("ppo_expert", config="mine.yml").read_hyperparameters()
+    assert Manager("sac").config is None and Manager("ppo_expert").config.endswith("ppo_expert.yml")
+    opt = SimpleNamespace(HYPERPARAMS_SAMPLER={}, HYPERPARAMS_CONVERTER={})
+    register_sampler(opt)
+    assert opt.HYPERPARAMS_CONVERTER["ppo_expert"] is _convert_ppo_expert_params
 
 
 def test_yaml_values_that_would_fail_later_are_refused_with_the_fix():
@@ -175,6 +202,8 @@ def test_yaml_values_that_would_fail_later_are_refused_with_the_fix():
     assert "my.yml (entry Pendulum-v1)" in str(info.value)
     with pytest.raises(ValueError, match=r"bc_buffer_size: '2e5' \(YAML reads 2e5 as a string: write 200000\)"):
         check_hyperparams({"bc_buffer_size": "2e5"}, "test")
+    with pytest.raises(ValueError, match=r"n_timesteps: '1e6' \(YAML reads 1e6 as a string: write 1000000\)"):
+        check_hyperparams({"n_timesteps": "1e6"}, "test")
     # rl_zoo3's lin_ schedules are for SB3's progress schedules, not the expert schedules (counted in rollouts)
     with pytest.raises(ValueError, match=r"beta: 'lin_0.5' .*beta_schedule: linear and beta_rollouts"):
         check_hyperparams({"beta": "lin_0.5"}, "test")

@@ -3,6 +3,7 @@
 import json
 import shutil
 from collections import OrderedDict
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -67,16 +68,49 @@ def test_package_refuses_a_folder_it_did_not_write_and_keeps_a_package_until_the
     assert (out / "results.json").is_file()
     assert not (out / "replay.mp4").exists() or (out / "replay.mp4").read_bytes() != b"from an older package"
 
-    def broken(*args, **kwargs):
-        raise RuntimeError("evaluation failed")
-
     (out / "replay.mp4").write_text("from an older package")
-    monkeypatch.setattr(hub, "evaluate_run", broken)
-    with pytest.raises(RuntimeError, match="evaluation failed"):
-        package_agent("Pendulum-v1", logs, out, n_eval_episodes=1)
-    assert (out / "replay.mp4").read_text() == "from an older package"
-    assert json.loads((out / "results.json").read_text())["algo"] == "PPOExpert"
-    assert sorted(p.name for p in out.parent.iterdir()) == ["repo"]  # no half-written folder left beside it
+    for failure in (RuntimeError("evaluation failed"), KeyboardInterrupt()):  # an error, or Ctrl-C while it evaluates
+
+        def broken(*args, _failure=failure, **kwargs):
+            raise _failure
+
+        monkeypatch.setattr(hub, "evaluate_run", broken)
+        with pytest.raises(type(failure)):
+            package_agent("Pendulum-v1", logs, out, n_eval_episodes=1)
+        assert (out / "replay.mp4").read_text() == "from an older package"
+        assert json.loads((out / "results.json").read_text())["algo"] == "PPOExpert"
+        assert sorted(p.name for p in out.parent.iterdir()) == ["repo"]  # no half-written folder left beside it
+    monkeypatch.undo()
+    empty = tmp_path / "empty"  # a new or an empty folder is taken
+    empty.mkdir()
+    package_agent("Pendulum-v1", logs, empty, n_eval_episodes=1)
+    assert (empty / "results.json").is_file()
+
+
+def test_hub_command_line_packages_then_pushes_unless_local_only(tmp_path, monkeypatch):
+    import sb3_aggrevated.hub as hub
+
+    calls = []
+    monkeypatch.setattr(hub, "package_agent", lambda *args, **kwargs: calls.append(("package", args, kwargs)) or {})
+    monkeypatch.setattr(hub, "push_to_hub", lambda folder, repo_id: calls.append(("push", folder, repo_id)) or "url")
+    monkeypatch.chdir(tmp_path)
+    hub.main(["--env", "Pendulum-v1", "-f", "runs", "-orga", "me", "--local-only", "--expert", EMBEDDED])
+    assert [call[0] for call in calls] == ["package"]  # --local-only: nothing uploaded
+    _, args, kwargs = calls[0]
+    assert args == ("Pendulum-v1", "runs", Path("hub/me/ppo_expert-Pendulum-v1"))
+    assert kwargs == dict(
+        exp_id=0,
+        organization="me",
+        repo_name="ppo_expert-Pendulum-v1",
+        n_eval_episodes=10,
+        video_length=1000,  # rl_zoo3's push_to_hub's default too
+        expert=EMBEDDED,
+    )
+    calls.clear()
+    hub.main(["--env", "Pendulum-v1", "-orga", "me", "--repo-name", "mine", "--out", "pkg", "-n", "3"])
+    assert [call[0] for call in calls] == ["package", "push"]
+    assert calls[0][1][2] == Path("pkg") and calls[0][2]["n_eval_episodes"] == 3 and calls[0][2]["expert"] is None
+    assert calls[1][1:] == (Path("pkg"), "me/mine")
 
 
 # --- evaluation and packaging play the env the run trained on ------------------------------------------------
@@ -150,6 +184,8 @@ def test_run_files_with_python_objects_are_read_not_dropped(tmp_path):
     (run / "Pendulum-v1" / "args.yml").write_text(yaml.dump(args))
     with pytest.raises(ValueError, match=r"env_kwargs holding Python objects \(render_fn: !!python/name:torch"):
         run_env_kwargs(run, "Pendulum-v1")
+    # the fix that error names: the keywords given by hand, which the run's files do not override
+    assert make_eval_env(run, "Pendulum-v1", env_kwargs={"g": 3.0}).venv.envs[0].unwrapped.g == 3.0
 
 
 def test_eval_env_stacks_frames_and_applies_the_vec_env_wrapper_as_rl_zoo3_enjoy_does(tmp_path):
@@ -185,6 +221,43 @@ def test_a_namespaced_env_id_finds_rl_zoo3s_run_and_packages_under_its_file_name
     # the file rl_zoo3.load_from_hub fetches: ModelName(algo, EnvironmentName(env)).filename
     assert (out / "ppo_expert-sb3ag-Pend-v0.zip").is_file() and (out / "vec_normalize.pkl").is_file()
     assert "--env sb3ag/Pend-v0 -orga" in (out / "README.md").read_text()
+
+
+def test_evaluate_command_line_plays_the_seed_given_for_the_learner_and_the_expert(tmp_path):
+    import sb3_aggrevated.evaluate as cli
+
+    run = _zoo_run(tmp_path, EMBEDDED)
+    result = cli.main(["--env", "Pendulum-v1", "-f", str(tmp_path / "logs"), "-n", "2", "--seed", "7"])
+    model = PPOExpert.load(run / "Pendulum-v1.zip", device="cpu")
+    assert result["learner_mean"] == pytest.approx(cli.evaluate_run(run, "Pendulum-v1", model, 2, 7)["learner_mean"])
+    assert result["expert_mean"] == pytest.approx(cli.evaluate_run_expert(run, "Pendulum-v1", EMBEDDED, 2, 7)["expert_mean"])
+    seed_0 = cli.main(["--env", "Pendulum-v1", "-f", str(tmp_path / "logs"), "-n", "2"])
+    assert seed_0["learner_mean"] != pytest.approx(result["learner_mean"])
+    assert seed_0["expert_mean"] != pytest.approx(result["expert_mean"])
+
+
+def test_a_run_trained_without_an_expert_is_reported_and_packaged_without_one(tmp_path, capsys):
+    import sb3_aggrevated.evaluate as cli
+
+    run = _zoo_run(tmp_path, EMBEDDED)
+    PPOExpert("TanhMlpPolicy", "Pendulum-v1", **TINY).save(run / "Pendulum-v1.zip")  # expert=None: PPO
+    capsys.readouterr()
+    result = cli.main(["--env", "Pendulum-v1", "-f", str(tmp_path / "logs"), "-n", "1"])
+    printed = capsys.readouterr().out
+    assert "expert_mean" not in result and "Learner" in printed and "Expert" not in printed
+    results = package_agent("Pendulum-v1", tmp_path / "logs", tmp_path / "package", n_eval_episodes=1)
+    assert "expert" not in results and "expert None" not in (tmp_path / "package" / "README.md").read_text()
+
+
+def test_the_expert_is_measured_with_its_training_keywords_but_on_this_machines_device():
+    # a model trained with expert_kwargs=dict(device="cuda") is evaluated and packaged on a CPU machine
+    from types import SimpleNamespace
+
+    from sb3_aggrevated.evaluate import _expert_reference
+
+    model = SimpleNamespace(expert_id="x", expert_kwargs={"device": "cuda", "vec_normalize": "stats.pkl"})
+    assert _expert_reference(model, None) == ("x", {"vec_normalize": "stats.pkl"})
+    assert _expert_reference(model, "given") == ("given", {})
 
 
 # --- an expert given as an object ----------------------------------------------------------------------------
@@ -410,3 +483,25 @@ def test_an_expert_algo_the_file_contradicts_is_refused():
     with pytest.raises(ValueError, match="saved by SAC .*not by PPO: pass algo='sac'"):
         load_sb3_model(zip_path, "ppo")
     assert type(load_sb3_model(zip_path, "sac")).__name__ == "SAC"
+
+
+def test_the_command_lines_print_a_user_error_as_its_message_and_refuse_no_episodes(tmp_path, capsys):
+    # a missing run, file or expert (FileNotFoundError) or a refused value (ValueError) is printed as its message with
+    # exit status 1, argparse's way, not as a traceback; any other exception (a bug) keeps its traceback
+    import sb3_aggrevated.evaluate as cli
+    import sb3_aggrevated.hub as hub_cli
+
+    with pytest.raises(SystemExit) as exit_info:
+        cli.run_cli(lambda: cli.main(["--env", "Pendulum-v1", "-f", str(tmp_path / "none")]))
+    assert exit_info.value.code.startswith("error: No run of ppo_expert on Pendulum-v1")
+
+    def bug():
+        raise TypeError("a bug")
+
+    with pytest.raises(TypeError, match="a bug"):
+        cli.run_cli(bug)
+    for main, argv in ((cli.main, ["--env", "Pendulum-v1"]), (hub_cli.main, ["--env", "Pendulum-v1", "-orga", "x"])):
+        with pytest.raises(SystemExit) as exit_info:
+            main([*argv, "-n", "0"])
+        assert exit_info.value.code == 2
+        assert "must be a whole number >= 1, got 0" in capsys.readouterr().err
