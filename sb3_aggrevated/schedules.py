@@ -23,6 +23,7 @@ __all__ = [
     "LinearRolloutSchedule",
     "ExponentialRolloutSchedule",
     "InverseRolloutSchedule",
+    "KeywordRangeSchedule",
     "SCHEDULE_NAMES",
     "make_rollout_schedule",
 ]
@@ -219,6 +220,38 @@ class InverseRolloutSchedule(RolloutSchedule):
         return self.start / (n + 1)
 
 
+class KeywordRangeSchedule(RolloutSchedule):
+    """
+    A ready-made schedule given for a keyword, checked at every call against the keyword's range as well as its own
+    bounds, which may be wider (built with ``high=None``): a hand-over weight of 1.5 or a GAE lambda of 3 is refused,
+    not trained on. It compares equal to, and reads as, the schedule it holds.
+
+    :param schedule: the schedule given
+    :param what: the keyword, for error messages
+    :param low: the keyword's smallest legal value
+    :param high: the keyword's largest legal value
+    """
+
+    def __init__(self, schedule: RolloutSchedule, what: str, low: float | None, high: float | None) -> None:
+        super().__init__(low, high, None)
+        self.schedule = schedule
+        self.what = what
+
+    def value(self, n: int) -> float:
+        return self.schedule(n)
+
+    def __call__(self, n: int) -> float:
+        out = self.schedule(n)
+        _check_range(f"{self.what} ({self.schedule!r}) at rollout {n}", out, self.low, self.high)
+        return out
+
+    def __repr__(self) -> str:
+        return repr(self.schedule)
+
+    def __eq__(self, other: object) -> bool:
+        return self.schedule == (other.schedule if isinstance(other, KeywordRangeSchedule) else other)
+
+
 #: Names accepted where a schedule is given by name (YAML-friendly hyperparameters).
 SCHEDULE_NAMES = ("constant", "linear", "exponential", "inverse")
 
@@ -237,7 +270,8 @@ def make_rollout_schedule(
     """
     Build a schedule from YAML-friendly pieces: a start value and a schedule name.
 
-    :param value: start value, or a ready ``RolloutSchedule`` (returned unchanged)
+    :param value: start value, or a ready ``RolloutSchedule`` (returned as it is, checked against ``low`` / ``high``
+        at every call as well: :class:`KeywordRangeSchedule`)
     :param name: one of ``SCHEDULE_NAMES``
     :param what: name of the hyperparameter, for error messages
     :param decay: factor per rollout for ``"exponential"``
@@ -249,7 +283,7 @@ def make_rollout_schedule(
     :return: the schedule
     """
     if isinstance(value, RolloutSchedule):
-        return value
+        return value if low is None and high is None else KeywordRangeSchedule(value, what, low, high)
     if callable(value):
         raise ValueError(
             f"{what}: got a callable {value!r}. Pass a number or a RolloutSchedule instance "

@@ -99,3 +99,16 @@ def test_blend_rescales_expert_to_learner_units():
     adv, _ = blend_advantages(expert, valid, learner, valid, 0.5)
     scale = learner.std() / expert.std()
     np.testing.assert_allclose(adv, 0.5 * scale * expert + 0.5 * learner, rtol=1e-5)
+
+
+def test_blending_scales_by_the_expert_advantages_of_the_valid_steps_only():
+    # the steps the expert executed carry no advantage of the learner's: whatever they hold does not move the scale
+    rng = np.random.default_rng(0)
+    expert, learner = rng.normal(0, 2.0, (50, 1)), rng.normal(0, 1.0, (50, 1))
+    valid = np.ones((50, 1), bool)
+    valid[:10] = False
+    polluted = expert.copy()
+    polluted[~valid] = 1e6
+    np.testing.assert_allclose(
+        blend_advantages(expert, valid, learner, valid, 1.0)[0], blend_advantages(polluted, valid, learner, valid, 1.0)[0]
+    )

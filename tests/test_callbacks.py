@@ -10,7 +10,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv, VecFrameStack, VecNorm
 
 from sb3_aggrevated import PPOExpert
 from sb3_aggrevated.callbacks import EpisodeSeeds, ExpertActionDistanceCallback, ExpertEvalCallback, evaluate_expert
-from tests.conftest import CountEnv, QuadraticQExpert
+from tests.conftest import CountEnv, LinearVExpert, QuadraticQExpert
 
 TINY = dict(n_steps=32, batch_size=32, n_epochs=1, policy_kwargs=dict(net_arch=[8]), seed=0)
 
@@ -381,3 +381,33 @@ def test_expert_eval_callback_names_a_misspelled_keyword_with_the_closest_one():
         ExpertEvalCallback("Pendulum-v1", expert=model, n_eval_episode=3)
     # EvalCallback's own keywords pass through
     assert ExpertEvalCallback("Pendulum-v1", expert=model, warn=False, callback_after_eval=None).warn is False
+
+
+def test_expert_eval_callback_honours_a_stop_of_its_child_callbacks_and_saves_statistics_only_with_a_best(tmp_path):
+    from stable_baselines3.common.callbacks import StopTrainingOnRewardThreshold
+
+    model = PPO("MlpPolicy", _env(), **TINY)
+    expert = QuadraticQExpert(model.observation_space, model.action_space)
+    stop = StopTrainingOnRewardThreshold(reward_threshold=-np.inf, verbose=0)  # stops at the first new best
+    evaluation = dict(n_eval_episodes=1, eval_freq=16, callback_on_new_best=stop, verbose=0)
+    model.learn(640, callback=ExpertEvalCallback(_env(1), expert=expert, **evaluation))
+    assert model.num_timesteps == 32
+    env = VecNormalize(_env())
+    learner = PPOExpert("TanhMlpPolicy", env, expert=QuadraticQExpert(env.observation_space, env.action_space), **TINY)
+    never_best = ExpertEvalCallback(_env(1), n_eval_episodes=1, eval_freq=32, best_model_save_path=str(tmp_path), verbose=0)
+    never_best.best_mean_reward = np.inf  # no evaluation beats it: neither the model nor its statistics are written
+    learner.learn(64, callback=never_best)
+    assert not (tmp_path / "best_model.zip").exists() and not (tmp_path / "vecnormalize.pkl").exists()
+
+
+def test_action_distance_scores_each_state_with_its_own_action_and_caps_the_states():
+    # plain PPO under VecNormalize: the expert sees the raw states in the rollout's order (s_t, not s_t+1)
+    env = VecNormalize(_env())
+    model = PPO("MlpPolicy", env, **TINY)
+    expert = LinearVExpert(env.observation_space, env.action_space)
+    model.learn(64, callback=ExpertActionDistanceCallback(expert=expert))
+    assert expert.seen[0].reshape(32, 2)[:10, 0].tolist() == [0, 1, 2, 3, 4, 0, 1, 2, 3, 4]
+    # PPOExpert with fewer states scored than the rollout holds
+    plain = _env()
+    learner = PPOExpert("TanhMlpPolicy", plain, expert=QuadraticQExpert(plain.observation_space, plain.action_space), **TINY)
+    learner.learn(64, callback=ExpertActionDistanceCallback(max_states=10))

@@ -266,3 +266,23 @@ def test_rollin_draws_are_separate_from_global_rng():
     state = np.random.get_state()[1].copy()
     model._expert_mask(0.5, np.ones(2, dtype=bool))
     assert np.array_equal(np.random.get_state()[1], state)
+
+
+def test_latest_checkpoint_checks_every_member_and_names_no_statistics_where_none_were_saved(tmp_path):
+    import struct
+    import zipfile
+
+    model = PPOExpert("MlpPolicy", DummyVecEnv([lambda: CountEnv()] * 2), n_steps=32, batch_size=32, n_epochs=1,
+                      policy_kwargs=dict(net_arch=[8]), seed=0)  # fmt: skip
+    model.learn(128, callback=AtomicCheckpointCallback(save_freq=32, save_path=str(tmp_path)))
+    model_path, vec_path = latest_checkpoint(tmp_path)
+    assert model_path.endswith("rl_model_128_steps.zip") and vec_path is None  # no VecNormalize: no statistics
+    # a flipped byte inside the newest zip's policy.pth (its directory intact): its CRC fails, the one before is taken
+    newest = tmp_path / "rl_model_128_steps.zip"
+    with zipfile.ZipFile(newest) as archive:
+        member = archive.getinfo("policy.pth")
+    raw = bytearray(newest.read_bytes())
+    name_length, extra_length = struct.unpack("<HH", raw[member.header_offset + 26 : member.header_offset + 30])
+    raw[member.header_offset + 30 + name_length + extra_length + member.compress_size // 2] ^= 0xFF
+    newest.write_bytes(bytes(raw))
+    assert latest_checkpoint(tmp_path)[0].endswith("rl_model_64_steps.zip")

@@ -34,7 +34,8 @@ def test_make_from_names():
         assert schedule(2) > 0.0 and schedule(3) == schedule(10) == 0.0, name
     assert make_rollout_schedule(0.2, "constant", n_rollouts=1)(1) == 0.0
     ready = LinearRolloutSchedule(1.0, 0.0, 3)
-    assert make_rollout_schedule(ready, "exponential") is ready
+    given = make_rollout_schedule(ready, "exponential")  # a ready schedule is taken as it is: the name is not applied
+    assert given == ready and [given(n) for n in range(5)] == [ready(n) for n in range(5)]
 
 
 @pytest.mark.parametrize(
@@ -80,3 +81,26 @@ def test_numpy_numbers_are_numbers():
     assert ramp(3) == pytest.approx(0.6) and type(ramp.n_rollouts) is int
     with pytest.raises(ValueError, match="must be a number"):
         make_rollout_schedule(np.bool_(True), what="beta")
+
+
+def test_built_schedules_keep_their_keyword_bounds_delay_and_end():
+    assert make_rollout_schedule(2.0, "exponential", decay=0.5, high=None)(1) == 1.0  # bc_coef above 1
+    assert make_rollout_schedule(2.0, "linear", n_rollouts=2, high=None)(1) == 1.0
+    delayed = make_rollout_schedule(1.0, "linear", n_rollouts=2, delay=3)
+    assert delayed(3) == 1.0 and delayed(4) == 0.5
+    with pytest.raises(ValueError, match="end"):
+        LinearRolloutSchedule(0.5, 1.5, 4)  # refused when built, not halfway through training
+    assert LinearRolloutSchedule(1.0, 0.0, 4) != LinearRolloutSchedule(1.0, 0.0, 5)
+
+
+def test_a_ready_made_schedule_is_held_to_its_keywords_range():
+    # a schedule built with wider bounds (high=None) cannot give a hand-over weight of 1.5 or a GAE lambda of 3
+    wide = ConstantRolloutSchedule(1.5, high=None)
+    checked = make_rollout_schedule(wide, what="handover")
+    with pytest.raises(ValueError, match=r"handover \(ConstantRolloutSchedule\(.*\)\) at rollout 0 must lie in \[0.0, 1.0\]"):
+        checked(0)
+    assert checked == wide and repr(checked) == repr(wide)
+    assert make_rollout_schedule(wide, what="bc_coef", high=None)(0) == 1.5  # bc_coef's range has no top
+    fading = make_rollout_schedule(LinearRolloutSchedule(1.0, 0.0, 2), what="beta")
+    assert [fading(n) for n in range(3)] == [1.0, 0.5, 0.0]
+    assert pickle.loads(pickle.dumps(fading)) == fading
