@@ -261,6 +261,25 @@ def resume_from(model, template: str, seed: int, entry: dict[str, Any], override
     return loaded, zip_path
 
 
+def exit_with_parent(parent_pid: int, interval: float = 1.0) -> None:
+    """
+    Pool initializer: end this worker once the process that started it is gone. A spawned worker outlives a main
+    process killed by a signal (``kill``, ``pkill -f compare.py``, which does not match the worker's command line) and
+    would go on training, writing into folders a later run may reuse.
+
+    :param parent_pid: the main process
+    :param interval: seconds between checks
+    """
+    import threading
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(interval)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="exit_with_parent").start()
+
+
 def run_one(job: dict[str, Any]) -> dict[str, Any]:
     from stable_baselines3.common.callbacks import BaseCallback
 
@@ -676,7 +695,7 @@ def main() -> None:
     if args.report_only:
         results = [json.loads(p.read_text()) for p in sorted((out / "runs").glob("*.json"))]
     else:
-        with mp.get_context("spawn").Pool(args.n_jobs) as pool:
+        with mp.get_context("spawn").Pool(args.n_jobs, initializer=exit_with_parent, initargs=(os.getpid(),)) as pool:
             results = pool.map(run_one, jobs, chunksize=1)
     for r in results:
         r.setdefault("eval_episodes", args.eval_episodes)  # runs from before runs recorded it: as this command says

@@ -528,3 +528,48 @@ def test_compare_scores_the_expert_on_the_learners_evaluation_episodes():
     as_expert = evaluate_expert("Pendulum-v1", {"expert": model}, 3, eval_seed=11)
     assert as_expert["mean"] == pytest.approx(as_learner, rel=1e-5)
     assert evaluate_expert("Pendulum-v1", {"expert": model}, 3, eval_seed=12)["mean"] != pytest.approx(as_learner)
+
+
+def test_compare_workers_end_with_a_killed_main_process(tmp_path):
+    # `kill` / `pkill -f compare.py` ends the main process but not its spawned workers, which went on training (an
+    # hour, in session 48): each worker now ends once its parent is gone
+    import os
+    import signal
+    import time
+
+    pid_file = tmp_path / "worker.pid"
+    script = tmp_path / "main.py"
+    script.write_text(
+        "import multiprocessing as mp, os, sys, time\n"
+        f"sys.path.insert(0, {str(BENCHMARKS)!r})\n"
+        "from compare import exit_with_parent\n"
+        "def work(path):\n"
+        "    open(path, 'w').write(str(os.getpid()))\n"
+        "    time.sleep(120)\n"
+        "if __name__ == '__main__':\n"
+        "    with mp.get_context('spawn').Pool(1, initializer=exit_with_parent, initargs=(os.getpid(), 0.2)) as pool:\n"
+        f"        pool.map(work, [{str(pid_file)!r}])\n"
+    )
+    main = subprocess.Popen([sys.executable, str(script)])
+
+    def running(pid: int) -> bool:
+        status = Path(f"/proc/{pid}/status")
+        return status.exists() and "\nState:\tZ" not in status.read_text()  # a zombie has ended
+
+    try:
+        deadline = time.monotonic() + 120
+        while not pid_file.is_file() or not pid_file.read_text():
+            assert time.monotonic() < deadline and main.poll() is None, "the worker never started"
+            time.sleep(0.2)
+        worker = int(pid_file.read_text())
+        assert running(worker)
+        main.send_signal(signal.SIGKILL)
+        main.wait()
+        deadline = time.monotonic() + 10
+        while running(worker) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not running(worker)
+    finally:
+        main.kill()
+        if pid_file.is_file() and pid_file.read_text() and running(int(pid_file.read_text())):
+            os.kill(int(pid_file.read_text()), signal.SIGKILL)
