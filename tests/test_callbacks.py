@@ -358,6 +358,10 @@ def test_every_evaluation_episode_is_seeded_so_policies_of_different_lengths_pla
     env = EpisodeSeeds(_NoisyStepEnv())
     firsts = [env.reset(seed=7)[0][0], env.reset()[0][0], env.reset()[0][0]]
     assert firsts == [_NoisyStepEnv().reset(seed=s)[0][0] for s in (7, 8, 9)]
+    given = []  # a reset's options reach the env
+    env.env.reset = lambda seed=None, options=None: given.append(options) or (np.zeros(1, dtype=np.float32), {})
+    env.reset(options={"low": 0.1})
+    assert given == [{"low": 0.1}]
 
 
 def test_expert_action_distance_gives_a_plain_ppo_learners_expert_the_envs_own_states():
@@ -407,6 +411,18 @@ def test_action_distance_scores_each_state_with_its_own_action_and_caps_the_stat
     expert = LinearVExpert(env.observation_space, env.action_space)
     model.learn(64, callback=ExpertActionDistanceCallback(expert=expert))
     assert expert.seen[0].reshape(32, 2)[:10, 0].tolist() == [0, 1, 2, 3, 4, 0, 1, 2, 3, 4]
+
+    # the expert is asked for its deterministic action, as the learner's is its mean
+    class Spy(LinearVExpert):
+        flags: list = []
+
+        def predict(self, obs, deterministic=True):
+            self.flags.append(deterministic)
+            return super().predict(obs, deterministic)
+
+    spy = Spy(env.observation_space, env.action_space)
+    PPO("MlpPolicy", VecNormalize(_env()), **TINY).learn(32, callback=ExpertActionDistanceCallback(expert=spy))
+    assert spy.flags == [True]
     # PPOExpert with fewer states scored than the rollout holds
     plain = _env()
     learner = PPOExpert("TanhMlpPolicy", plain, expert=QuadraticQExpert(plain.observation_space, plain.action_space), **TINY)

@@ -150,6 +150,9 @@ def test_checkpoint_callback_writes_loadable_pairs(tmp_path):
     assert model_path.endswith("rl_model_128_steps.zip") and vec_path.endswith("rl_model_vecnormalize_128_steps.pkl")
     assert PPOExpert.load(model_path).num_timesteps == 128
     assert load_vec_normalize(vec_path).obs_rms.count > 1
+    # save_vecnormalize=False (the default, as SB3's): no statistics written beside the checkpoints
+    model.learn(64, callback=AtomicCheckpointCallback(save_freq=32, save_path=str(tmp_path / "plain")))
+    assert not list((tmp_path / "plain").glob("*vecnormalize*")) and latest_checkpoint(tmp_path / "plain")[1] is None
 
 
 def test_unknown_yaml_keys_are_named_with_a_suggestion():
