@@ -321,7 +321,7 @@ def test_load_checks_the_expert_against_the_saved_spaces_without_an_env(tmp_path
 
 def test_load_refuses_unknown_keywords_with_the_closest_one(tmp_path):
     env = _count_env()
-    PPOExpert("TanhMlpPolicy", env, bc_coef=1.0, **TINY).save(tmp_path / "model")
+    PPOExpert("TanhMlpPolicy", env, **TINY).save(tmp_path / "model")
     with pytest.raises(ValueError, match=r"'bc_coeff' \(did you mean 'bc_coef'\?\)"):
         PPOExpert.load(tmp_path / "model", bc_coeff=0.0)
     assert PPOExpert.load(tmp_path / "model", bc_coef=0.5).bc_coef == 0.5
