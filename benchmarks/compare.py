@@ -38,13 +38,9 @@ sys.path.insert(0, str(ROOT))
 
 def expert_keys() -> set[str]:
     """PPOExpert's own keywords (those PPO does not take): dropped for the PPO runs."""
-    import inspect
+    from sb3_aggrevated.ppo_expert import expert_keywords
 
-    from stable_baselines3 import PPO
-
-    from sb3_aggrevated import PPOExpert
-
-    return set(inspect.signature(PPOExpert.__init__).parameters) - set(inspect.signature(PPO.__init__).parameters)
+    return set(expert_keywords())
 
 
 ZOO_KEYS = ("n_envs", "n_timesteps", "normalize", "policy", "env_wrapper")

@@ -721,10 +721,10 @@ def _warn_if_unclaimed_statistics(zip_path: Path, vec_path: Path) -> None:
     """
     if vec_path.parent != zip_path.parent or vec_path.name not in ("vec_normalize.pkl", "vecnormalize.pkl"):
         return  # RL Zoo layout (ENV/vecnormalize.pkl) or a checkpoint's own PREFIX_vecnormalize_N_steps.pkl
-    if _normalize_config(zip_path) is not None or (zip_path.parent / "config.json").is_file():
+    config = _zoo_config_file(zip_path)
+    if (config is not None and _says_normalize(config)) or (zip_path.parent / "config.json").is_file():
         return  # claimed by the model's config.yml, or a Hub snapshot of huggingface_sb3's (its config.json beside)
-    configs = [folder / "config.yml" for folder in _config_folders(zip_path) if (folder / "config.yml").is_file()]
-    said = f"{configs[0]} does not say normalize: true" if configs else "no RL Zoo config.yml says it was trained with them"
+    said = f"{config} does not say normalize: true" if config else "no RL Zoo config.yml says it was trained with them"
     warnings.warn(
         f"The expert {zip_path} is read with the statistics of {vec_path}, found beside it ({said}). If that file "
         "belongs to another model, the expert sees wrongly scaled observations. Pass the expert's statistics "
@@ -910,14 +910,23 @@ def _zoo_config(path: Path) -> dict[str, Any]:
     return config if isinstance(config, dict) else {}
 
 
+def _zoo_config_file(zip_path: Path) -> Path | None:
+    """A model's RL Zoo ``config.yml``: the first found in :func:`_config_folders`, ``None`` where there is none."""
+    return next((folder / "config.yml" for folder in _config_folders(zip_path) if (folder / "config.yml").is_file()), None)
+
+
+def _says_normalize(config: Path) -> bool:
+    """Whether an RL Zoo ``config.yml`` says the model was trained with VecNormalize (``normalize: true`` or its
+    keywords; not ``false`` / ``'false'``)."""
+    normalize = _zoo_config(config).get("normalize", False)
+    return bool(normalize) and str(normalize).lower() != "false"
+
+
 def _normalize_config(zip_path: Path) -> Path | None:
     """The RL Zoo ``config.yml`` of a model where it says the model was trained with ``normalize: true``, else
     ``None`` (the first config found in :func:`_config_folders` decides)."""
-    for config in (folder / "config.yml" for folder in _config_folders(zip_path)):
-        if config.is_file():
-            normalize = _zoo_config(config).get("normalize", False)
-            return config if bool(normalize) and str(normalize).lower() != "false" else None
-    return None
+    config = _zoo_config_file(zip_path)
+    return config if config is not None and _says_normalize(config) else None
 
 
 def load_expert(

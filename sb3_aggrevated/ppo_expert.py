@@ -82,21 +82,29 @@ def unknown_key_hints(unknown: list[str], known: set[str]) -> str:
     return ", ".join(hints)
 
 
+def expert_keywords() -> list[str]:
+    """PPOExpert's own constructor keywords (those PPO does not take), in the constructor's order."""
+    ppo = inspect.signature(PPO).parameters
+    return [name for name in inspect.signature(PPOExpert).parameters if name not in ppo]
+
+
 def _expert_settings_given(values: dict[str, Any]) -> list[str]:
     """
-    The expert settings among ``values`` (PPOExpert's constructor keywords that PPO has not, ``target_kl_from`` aside,
-    which applies without an expert) set to something other than their default.
+    The expert settings among ``values`` (:func:`expert_keywords`, but ``expert`` and ``target_kl_from``, which
+    applies without an expert) set to something other than their default.
 
     :param values: constructor keywords and their values
     :return: ``name=value`` for each, in the constructor's order
     """
+    parameters = inspect.signature(PPOExpert).parameters
     given = []
-    for name, parameter in inspect.signature(PPOExpert).parameters.items():
-        if name in inspect.signature(PPO).parameters or name in ("expert", "target_kl_from"):
+    for name in expert_keywords():
+        if name in ("expert", "target_kl_from"):
             continue
-        value = values.get(name, parameter.default)
+        default = parameters[name].default
+        value = values.get(name, default)
         try:
-            same = value is parameter.default or bool(value == parameter.default)
+            same = value is default or bool(value == default)
         except Exception:  # an object without a plain comparison (an array): not the default
             same = False
         if not same:
