@@ -7,7 +7,9 @@ Run from the repository root with SB3_AGGREVATED_EXPERTS set: python docs/bench/
 ``--params KEY=VALUE ...`` (entry overrides as in compare.py) only shapes the model built before the load;
 ``--episodes 50 --eval-seed 100000 --name final_new_env.json`` reads compare.py's final evaluation again, on a new
 env, exactly repeatable; ``--expert-from FOLDER/evaluate_more.json`` reuses an earlier reading of the expert on the
-same episodes instead of rerunning it, which is deterministic.)
+same episodes instead of rerunning it, which is deterministic; ``--algo ppo --conf FILE`` reads PPO models saved by
+compare.py's ``--save-models`` from runs made with that hyperparameter file, as
+``docs/bench/hardcore_expert_ppo_finetune/`` does.)
 """
 
 import argparse
@@ -17,6 +19,8 @@ from pathlib import Path
 
 parser = argparse.ArgumentParser(description=__doc__)
 parser.add_argument("--runs", default=str(Path(__file__).parent), help="folder whose models/ to evaluate")
+parser.add_argument("--algo", default="ppo_expert", choices=["ppo_expert", "ppo"], help="the algorithm of the models")
+parser.add_argument("--conf", default=None, help="hyperparameter YAML the runs used (default: the packaged one)")
 parser.add_argument("--params", nargs="*", default=[], help="entry overrides the models were trained with")
 parser.add_argument("--env", default="BipedalWalkerHardcore-v3")
 parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
@@ -34,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent.parent / "b
 from compare import build, evaluate, evaluate_expert, load_entry, resume_from  # noqa: E402
 
 ENV, EPISODES, SEED = args.env, args.episodes, args.eval_seed
-entry = load_entry(None, ENV, args.params)
+entry = load_entry(args.conf, ENV, args.params)
 if args.expert_from:  # the expert's deterministic reading of the same episodes, from an earlier run
     earlier = json.loads(Path(args.expert_from).read_text())
     if (earlier["episodes"], earlier["eval_seed"]) != (EPISODES, SEED):
@@ -48,10 +52,10 @@ else:
 results = {"episodes": EPISODES, "eval_seed": SEED, "expert": expert}
 print("expert", results["expert"], flush=True)
 for seed in args.seeds:
-    model, eval_env = build("ppo_expert", ENV, entry, seed, SEED)
+    model, eval_env = build(args.algo, ENV, entry, seed, SEED)
     # the saved model whole, with its own widths and hyperparameters (the entry's may have changed since)
-    model, _ = resume_from(model, str(HERE / "models" / "ppo_expert_seed{seed}"), seed, entry)
+    model, _ = resume_from(model, str(HERE / "models" / f"{args.algo}_seed{{seed}}"), seed, entry)
     mean, std = evaluate(model, eval_env, EPISODES, SEED)
-    results[f"ppo_expert_seed{seed}"] = {"mean": mean, "std": std}
+    results[f"{args.algo}_seed{seed}"] = {"mean": mean, "std": std}
     print(seed, mean, std, flush=True)
 (HERE / args.name).write_text(json.dumps(results, indent=1))
