@@ -3,6 +3,7 @@ episodes) by blocks of a million steps, and its fitted slope per million steps o
 (neighbouring rows share episodes, so a per-seed regression interval would be too narrow; the seeds are the
 independent samples). A last block shorter than half a block is folded into the one before. Prints a markdown
 table. Run from the repository root: python docs/bench/hardcore_expert_ppo_finetune/trend.py [--runs FOLDER]
+[--algo ppo_expert]
 """
 
 import argparse
@@ -16,12 +17,13 @@ HERE = Path(__file__).resolve().parent
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
 parser.add_argument("--runs", default=str(HERE), help="folder whose logs/ to read (default: this one)")
+parser.add_argument("--algo", default="ppo", help="the algorithm whose logs to read (logs/ALGO_seedN)")
 parser.add_argument("--block", type=float, default=1e6, help="steps per block of the table")
 args = parser.parse_args()
 
 rows, slopes = [], []
 for seed in args.seeds:
-    log = pd.read_csv(Path(args.runs) / "logs" / f"ppo_seed{seed}" / "progress.csv")
+    log = pd.read_csv(Path(args.runs) / "logs" / f"{args.algo}_seed{seed}" / "progress.csv")
     log = log.dropna(subset=["rollout/ep_rew_mean"])
     steps, ret = log["time/total_timesteps"].to_numpy(float), log["rollout/ep_rew_mean"].to_numpy(float)
     slope = np.polyfit(steps / 1e6, ret, 1)[0]
