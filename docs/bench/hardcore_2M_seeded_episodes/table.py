@@ -1,0 +1,62 @@
+"""The entry's ten 2M Hardcore models on two sets of 250 episodes each (50 at evaluation seed 100000 + 200 at 300000):
+the first as each run's folder read it (only each run's first episode seeded: ``runs/`` and ``evaluate_more.json``),
+the second with every episode seeded (``final_seeded.json`` and ``evaluate_more_seeded.json``), and both together.
+Each seed against the expert on the same episodes. Prints a markdown table.
+
+Run from the repository root: python docs/bench/hardcore_2M_seeded_episodes/table.py
+"""
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+# two-sided 95% quantiles of Student's t by degrees of freedom (as ../hardcore_seed6_9M/trend.py)
+T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228}
+BENCH = Path(__file__).resolve().parent.parent
+FOLDERS = {1: "hardcore_256x256_bc_batch64", 2: "hardcore_256x256_bc_batch64"}
+FOLDERS.update({seed: f"hardcore_seed{seed}" for seed in (3, 4, 5, 6, 9, 10, 11, 12)})
+
+
+def read(path: Path) -> dict:
+    return json.loads(path.read_text())
+
+
+def over_250(final: float, more: float) -> float:
+    """The mean over 50 final episodes and 200 more."""
+    return (50 * final + 200 * more) / 250
+
+
+rows, shares = [], {"first": [], "second": [], "both": []}
+for seed, name in FOLDERS.items():
+    folder, key = BENCH / name, f"ppo_expert_seed{seed}"
+    first_more = read(folder / "evaluate_more.json")
+    first = over_250(read(folder / "runs" / f"{key}.json")["final_eval"]["mean"], first_more[key]["mean"])
+    expert_first = over_250(read(folder / "expert.json")["final"]["mean"], first_more["expert"]["mean"])
+    final_seeded, more_seeded = read(folder / "final_seeded.json"), read(folder / "evaluate_more_seeded.json")
+    second = over_250(final_seeded[key]["mean"], more_seeded[key]["mean"])
+    expert_second = over_250(final_seeded["expert"]["mean"], more_seeded["expert"]["mean"])
+    both, expert_both = (first + second) / 2, (expert_first + expert_second) / 2
+    readings = {"first": (first, expert_first), "second": (second, expert_second), "both": (both, expert_both)}
+    for label, (value, expert) in readings.items():
+        shares[label].append(value / expert)
+    rows.append(
+        f"| {seed} | {first:.1f} ({100 * first / expert_first:.1f}%) | {second:.1f} ({100 * second / expert_second:.1f}%) "
+        f"| {both:.1f} ({100 * both / expert_both:.1f}%) |"
+    )
+
+print(
+    f"| seed | first set (expert {expert_first:.1f}) | second set, every episode seeded (expert {expert_second:.1f}) "
+    f"| both, 500 episodes (expert {expert_both:.1f}) |"
+)
+print("|---|---|---|---|")
+print("\n".join(rows))
+cells = []
+for label in ("first", "second", "both"):
+    share = np.array(shares[label])
+    half = T95[len(share) - 1] * share.std(ddof=1) / np.sqrt(len(share))
+    cells.append(
+        f"{int((share >= 1.0).sum())} of {len(share)}, mean {100 * share.mean():.1f}% "
+        f"(95% t interval {100 * (share.mean() - half):.0f}-{100 * (share.mean() + half):.0f}%)"
+    )
+print(f"| at or above the expert; mean share | {' | '.join(cells)} |")
