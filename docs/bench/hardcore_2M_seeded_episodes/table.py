@@ -1,11 +1,13 @@
-"""The entry's ten 2M Hardcore models on two sets of 250 episodes each (50 at evaluation seed 100000 + 200 at 300000):
-the first as each run's folder read it (only each run's first episode seeded: ``runs/`` and ``evaluate_more.json``),
-the second with every episode seeded (``final_seeded.json`` and ``evaluate_more_seeded.json``), and both together.
+"""The entry's Hardcore models (the ten 2M models; ``--at 5M`` / ``--at 9M`` those continued) on two sets of 250
+episodes each (50 at evaluation seed 100000 + 200 at 300000): the first as each run's folder read it (only each run's
+first episode seeded: ``runs/`` and ``evaluate_more.json``), the second with every episode seeded
+(``final_seeded.json`` and ``evaluate_more_seeded.json``), and both together.
 Each seed against the expert on the same episodes. Prints a markdown table.
 
-Run from the repository root: python docs/bench/hardcore_2M_seeded_episodes/table.py
+Run from the repository root: python docs/bench/hardcore_2M_seeded_episodes/table.py [--at 5M]
 """
 
+import argparse
 import json
 from pathlib import Path
 
@@ -14,8 +16,16 @@ import numpy as np
 # two-sided 95% quantiles of Student's t by degrees of freedom (as ../hardcore_seed6_9M/trend.py)
 T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228}
 BENCH = Path(__file__).resolve().parent.parent
-FOLDERS = {1: "hardcore_256x256_bc_batch64", 2: "hardcore_256x256_bc_batch64"}
-FOLDERS.update({seed: f"hardcore_seed{seed}" for seed in (3, 4, 5, 6, 9, 10, 11, 12)})
+STAGES = {  # the entry's saved models at each budget: seed -> folder
+    "2M": {1: "hardcore_256x256_bc_batch64", 2: "hardcore_256x256_bc_batch64"}
+    | {seed: f"hardcore_seed{seed}" for seed in (3, 4, 5, 6, 9, 10, 11, 12)},
+    "5M": {1: "hardcore_256x256_bc_batch64_5M", 2: "hardcore_256x256_bc_batch64_5M"}
+    | {seed: f"hardcore_seed{seed}_5M" for seed in (3, 4, 5, 6, 9, 10, 11)},
+    "9M": {seed: f"hardcore_seed{seed}_9M" for seed in (3, 4, 5, 6, 9, 10)},
+}
+parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+parser.add_argument("--at", choices=sorted(STAGES), default="2M", help="the budget whose saved models to tabulate")
+FOLDERS = STAGES[parser.parse_args().at]
 
 
 def read(path: Path) -> dict:
