@@ -25,7 +25,9 @@ STAGES = {  # the entry's saved models at each budget: seed -> folder
 }
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--at", choices=sorted(STAGES), default="2M", help="the budget whose saved models to tabulate")
-FOLDERS = STAGES[parser.parse_args().at]
+parser.add_argument("--third", action="store_true", help="add the third set (third_seeded.json: 250 at eval seed 500000)")
+args = parser.parse_args()
+FOLDERS = STAGES[args.at]
 
 
 def read(path: Path) -> dict:
@@ -37,7 +39,7 @@ def over_250(final: float, more: float) -> float:
     return (50 * final + 200 * more) / 250
 
 
-rows, shares = [], {"first": [], "second": [], "both": []}
+rows, shares = [], {}
 for seed, name in FOLDERS.items():
     folder, key = BENCH / name, f"ppo_expert_seed{seed}"
     first_more = read(folder / "evaluate_more.json")
@@ -48,21 +50,28 @@ for seed, name in FOLDERS.items():
     expert_second = over_250(final_seeded["expert"]["mean"], more_seeded["expert"]["mean"])
     both, expert_both = (first + second) / 2, (expert_first + expert_second) / 2
     readings = {"first": (first, expert_first), "second": (second, expert_second), "both": (both, expert_both)}
+    if args.third:  # 250 more, every episode seeded from 500000; all three sets: 750 episodes
+        third_set = read(folder / "third_seeded.json")
+        third, expert_third = third_set[key]["mean"], third_set["expert"]["mean"]
+        readings["third"] = (third, expert_third)
+        readings["all three"] = ((first + second + third) / 3, (expert_first + expert_second + expert_third) / 3)
     for label, (value, expert) in readings.items():
-        shares[label].append(value / expert)
-    rows.append(
-        f"| {seed} | {first:.1f} ({100 * first / expert_first:.1f}%) | {second:.1f} ({100 * second / expert_second:.1f}%) "
-        f"| {both:.1f} ({100 * both / expert_both:.1f}%) |"
-    )
+        shares.setdefault(label, []).append(value / expert)
+    cells = [f"{value:.1f} ({100 * value / expert:.1f}%)" for value, expert in readings.values()]
+    rows.append(f"| {seed} | {' | '.join(cells)} |")
 
-print(
-    f"| seed | first set (expert {expert_first:.1f}) | second set, every episode seeded (expert {expert_second:.1f}) "
-    f"| both, 500 episodes (expert {expert_both:.1f}) |"
-)
-print("|---|---|---|---|")
+names = {
+    "first": "first set",
+    "second": "second set, every episode seeded",
+    "both": "both, 500 episodes",
+    "third": "third set (eval seed 500000)",
+    "all three": "all three, 750 episodes",
+}
+print("| seed | " + " | ".join(f"{names[label]} (expert {expert:.1f})" for label, (_, expert) in readings.items()) + " |")
+print("|---" * (len(readings) + 1) + "|")
 print("\n".join(rows))
 cells = []
-for label in ("first", "second", "both"):
+for label in readings:
     share = np.array(shares[label])
     half = T95[len(share) - 1] * share.std(ddof=1) / np.sqrt(len(share))
     cells.append(
