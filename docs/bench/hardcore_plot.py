@@ -186,13 +186,15 @@ def training_panels(
     log_columns: tuple[str, ...] = (),
     window: int = 5,
     handover: bool = True,
+    name: str = "*",
 ) -> None:
     """SB3's logged ``columns`` (log key -> axis label) of runs side by side, one panel each (``window``-update means,
     the columns in ``log_columns`` on a log scale), the hand-over span marked where ``handover`` (runs resumed after it
-    leave it out); ``runs`` maps a label to a run folder written by ``compare.py`` (its ``logs/*/progress.csv``)."""
+    leave it out); ``runs`` maps a label to a run folder written by ``compare.py`` (its ``logs/NAME/progress.csv``,
+    ``name`` such as ``ppo_expert_seed1`` in a folder of several runs; by default the folder's first)."""
     fig, axes = plt.subplots(1, len(columns), figsize=(4 * len(columns) + 4, 4.5))
     for label, folder in runs.items():
-        data = pd.read_csv(next((folder / "logs").glob("*/progress.csv")))
+        data = pd.read_csv(next((folder / "logs").glob(f"{name}/progress.csv")))
         for ax, column in zip(axes, columns, strict=True):
             ax.plot(data["time/total_timesteps"] / 1e6, data[column].rolling(window, min_periods=1).mean(), label=label)
     for ax, (column, ylabel) in zip(axes, columns.items(), strict=True):
