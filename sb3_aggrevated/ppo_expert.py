@@ -9,6 +9,7 @@ import io
 import os
 import pathlib
 import warnings
+from collections.abc import Iterable
 from typing import Any, ClassVar, TypeVar
 
 import numpy as np
@@ -1111,6 +1112,28 @@ class PPOExpert(PPO):
         features = BasePolicy.extract_features(policy, observations, policy.pi_features_extractor)
         return self._lean_bc_loss_from_output(policy.action_net(policy.mlp_extractor.forward_actor(features)), expert_actions)
 
+    def _clip_grad_norm(self, params: Iterable[th.nn.Parameter], stage: str) -> None:
+        """
+        SB3's gradient clipping (``max_grad_norm``), stopping with a clear error where the gradient is not finite:
+        the optimizer step would otherwise write NaN into every parameter and the run would fail later, in the next
+        forward pass, with the policy lost. Raised before the step, so the parameters stay those of the last step.
+        """
+        norm = th.nn.utils.clip_grad_norm_(params, self.max_grad_norm)
+        if bool(th.isfinite(norm)):
+            return
+        hint = "a smaller learning_rate, a target_kl, or a larger ent_coef (train/std falling fast goes with it)"
+        if self.use_sde and self.policy.squash_output:
+            hint = (
+                "policy_kwargs squash_output=False: with gSDE, SB3 scores a squashed action through the inverse tanh, "
+                "and as the noise shrinks a saturated action's log-probability grows without bound; else " + hint
+            )
+        raise RuntimeError(
+            f"The update diverged: a non-finite gradient (norm {float(norm)}) in {stage}, at rollout {self._n_rollouts} "
+            f"(timestep {self.num_timesteps}). Training stopped before this step, so the policy's parameters are those "
+            "of the last finite step (model.save() keeps them). The log's train/approx_kl and train/clip_fraction show "
+            f"the updates growing before it; try {hint}."
+        )
+
     def _train_bc(self, bc_coef: float) -> list[float]:
         """``bc_steps`` gradient steps on the cloning loss alone (the policy's parameters, its optimizer)."""
         batch_size = self.bc_batch_size or self.batch_size
@@ -1129,7 +1152,7 @@ class PPOExpert(PPO):
                 loss = self._bc_loss_on(observations[batch], expert_actions[batch])
                 optimizer.zero_grad()
                 (bc_coef * loss).backward()
-                th.nn.utils.clip_grad_norm_(params, self.max_grad_norm)
+                self._clip_grad_norm(params, "a supervised cloning step")
                 optimizer.step()
                 losses.append(loss.detach())
         finally:  # PPO's next update starts from its own rate (SB3 sets it again anyway)
@@ -1156,7 +1179,8 @@ class PPOExpert(PPO):
         NOTE: a copy of ``PPO.train`` (the loss changes, as in sb3-contrib's MaskablePPO); the lines that
         differ are marked ``# PPOExpert``: the policy loss and the advantage normalisation count only the
         steps of the policy mask, and the behaviour-cloning term is added. Where every step counts and
-        ``bc_coef`` is 0, every operation is PPO's.
+        ``bc_coef`` is 0, every operation is PPO's, except that a non-finite gradient stops training with an error
+        before its step (PPO would step and fill the policy with NaN).
         """
         # Switch to train mode (this affects batch norm / dropout)
         self.policy.set_training_mode(True)
@@ -1284,7 +1308,7 @@ class PPOExpert(PPO):
                 self.policy.optimizer.zero_grad()
                 loss.backward()
                 # Clip grad norm
-                th.nn.utils.clip_grad_norm_(self.policy.parameters(), self.max_grad_norm)
+                self._clip_grad_norm(self.policy.parameters(), "PPO's update")  # PPOExpert: stops where not finite
                 self.policy.optimizer.step()
 
             self._n_updates += 1

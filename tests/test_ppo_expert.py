@@ -536,6 +536,36 @@ def test_non_finite_expert_stops_before_any_update(kind):
     assert all(th.equal(before[k], after[k]) for k in before)
 
 
+def test_diverging_update_stops_before_its_step_with_a_clear_error():
+    # an infinite reward: the learner's returns, hence the value loss and its gradient, are not finite
+    env = DummyVecEnv([lambda: gym.wrappers.TransformReward(CountEnv(terminate_at=4), lambda r: np.inf)] * 2)
+    model = PPOExpert("MlpPolicy", env, expert=QuadraticQExpert(env.observation_space, env.action_space), **TINY)
+    before = _params(model)
+    with pytest.raises(RuntimeError, match=r"The update diverged: a non-finite gradient .* in PPO's update, at rollout 1"):
+        model.learn(128)
+    after = _params(model)
+    assert all(th.equal(before[k], after[k]) for k in before)  # no step taken: the parameters are still finite
+    assert all(th.isfinite(v).all() for v in after.values())
+
+
+@pytest.mark.parametrize("sde_squashed", [False, True])
+def test_clip_grad_norm_clips_finite_gradients_and_names_the_fix_for_non_finite_ones(sde_squashed):
+    env = DummyVecEnv([lambda: CountEnv(terminate_at=4)] * 2)
+    extra = dict(use_sde=True, policy_kwargs=dict(net_arch=[16], squash_output=True)) if sde_squashed else {}
+    model = PPOExpert("MlpPolicy", env, expert=QuadraticQExpert(env.observation_space, env.action_space), **{**TINY, **extra})
+    params = list(model.policy.parameters())
+    for param in params:
+        param.grad = th.full_like(param, 10.0)
+    model._clip_grad_norm(params, "a test")  # finite: SB3's clipping to max_grad_norm
+    total = th.linalg.vector_norm(th.stack([th.linalg.vector_norm(param.grad) for param in params]))
+    assert total.item() == pytest.approx(model.max_grad_norm, rel=1e-4)
+    params[0].grad[0] = np.nan
+    with pytest.raises(RuntimeError, match="non-finite gradient") as info:
+        model._clip_grad_norm(params, "a test")
+    assert ("squash_output=False" in str(info.value)) == sde_squashed
+    assert "learning_rate" in str(info.value)
+
+
 def test_save_load_without_expert_and_continue(tmp_path, experts):
     path = expert_path(experts, "sac", "Pendulum-v1")
     beta = ExponentialRolloutSchedule(0.5, 0.5, stop=10)
