@@ -14,8 +14,10 @@ from hardcore_plot import LENGTH_COLUMNS, training_panels  # noqa: E402
 runs = {
     "the entry, to 1.47M": HERE.parent / "hardcore_cheap_anchor_seed7" / "base",
     "the entry, from 1.47M": HERE.parent / "hardcore_fall_penalty_seed7" / "control",
-    "gSDE, noise redrawn every 4 steps": HERE / "freq4",
-    "gSDE, one noise matrix per rollout": HERE / "freq_rollout",
+    "gSDE, noise redrawn every 4 steps": HERE / "unsquashed_freq4",
+    "gSDE, one noise matrix per rollout": HERE / "unsquashed_freq_rollout",
+    "gSDE squashed, every 4 steps (diverged)": HERE / "freq4",
+    "gSDE squashed, per rollout (diverged)": HERE / "freq_rollout",
 }
 columns = {**LENGTH_COLUMNS, "train/approx_kl": "approx-KL per update"}
 title = "BipedalWalkerHardcore-v3, PPOExpert with gSDE against the entry, seed 7"
