@@ -181,13 +181,25 @@ def init_paths(template: str, seed: int) -> tuple[Path, Path]:
 
 
 def load_stats(model, stats_path: Path) -> None:
-    """Give ``model``'s VecNormalize (where its env has one) the statistics ``--save-models`` saved with a model."""
+    """Give ``model``'s VecNormalize (where its env has one) the statistics ``--save-models`` saved with a model.
+    The return statistics scale rewards by the spread of the discounted return at the saved run's ``gamma``: where
+    ``--params gamma=...`` changes it, the observation statistics are carried over and the return statistics start
+    anew (they would otherwise take millions of steps to move to the new return's spread)."""
+    from stable_baselines3.common.running_mean_std import RunningMeanStd
+
     from sb3_aggrevated.experts import load_vec_normalize
 
     vec_normalize = model.get_vec_normalize_env()
     if vec_normalize is not None:
         saved = load_vec_normalize(stats_path)
         vec_normalize.obs_rms, vec_normalize.ret_rms = saved.obs_rms, saved.ret_rms
+        if saved.gamma != vec_normalize.gamma:
+            vec_normalize.ret_rms = RunningMeanStd(shape=())
+            print(
+                f"{stats_path}: saved with gamma={saved.gamma}, this run uses gamma={vec_normalize.gamma}: "
+                "the reward scaling's return statistics start anew",
+                flush=True,
+            )
 
 
 def init_from(model, template: str, seed: int) -> Path:

@@ -573,3 +573,27 @@ def test_compare_workers_end_with_a_killed_main_process(tmp_path):
         main.kill()
         if pid_file.is_file() and pid_file.read_text() and running(int(pid_file.read_text())):
             os.kill(int(pid_file.read_text()), signal.SIGKILL)
+
+
+@pytest.mark.parametrize("gamma", [0.99, 0.999])
+def test_compare_load_stats_restarts_the_return_statistics_only_where_gamma_changed(tmp_path, gamma):
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        from compare import build, load_entry, load_stats
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    saved_model, _ = build("ppo", "Pendulum-v1", load_entry(None, "Pendulum-v1", ["n_envs=2", "normalize=true", "gamma=0.99"]), seed=0)
+    saved = saved_model.get_env()
+    saved.reset()
+    for _ in range(50):
+        saved.step(np.zeros((2, 1), dtype=np.float32))
+    saved.save(str(tmp_path / "stats.pkl"))
+    model, _ = build("ppo", "Pendulum-v1", load_entry(None, "Pendulum-v1", ["n_envs=2", "normalize=true", f"gamma={gamma}"]), seed=0)
+    load_stats(model, tmp_path / "stats.pkl")
+    loaded = model.get_vec_normalize_env()
+    np.testing.assert_array_equal(loaded.obs_rms.mean, saved.obs_rms.mean)  # the observation statistics carry over
+    assert loaded.obs_rms.count == saved.obs_rms.count > 50
+    if gamma == 0.99:
+        assert loaded.ret_rms.count == saved.ret_rms.count and loaded.ret_rms.var == saved.ret_rms.var
+    else:  # the return's spread at another gamma is another quantity: estimated anew
+        assert loaded.ret_rms.count < 1 and loaded.ret_rms.var == 1.0
