@@ -582,13 +582,16 @@ def test_compare_load_stats_restarts_the_return_statistics_only_where_gamma_chan
         from compare import build, load_entry, load_stats
     finally:
         sys.path.remove(str(BENCHMARKS))
-    saved_model, _ = build("ppo", "Pendulum-v1", load_entry(None, "Pendulum-v1", ["n_envs=2", "normalize=true", "gamma=0.99"]), seed=0)
+    def entry(gamma):
+        return load_entry(None, "Pendulum-v1", ["n_envs=2", "normalize=true", f"gamma={gamma}"])
+
+    saved_model, _ = build("ppo", "Pendulum-v1", entry(0.99), seed=0)
     saved = saved_model.get_env()
     saved.reset()
     for _ in range(50):
         saved.step(np.zeros((2, 1), dtype=np.float32))
     saved.save(str(tmp_path / "stats.pkl"))
-    model, _ = build("ppo", "Pendulum-v1", load_entry(None, "Pendulum-v1", ["n_envs=2", "normalize=true", f"gamma={gamma}"]), seed=0)
+    model, _ = build("ppo", "Pendulum-v1", entry(gamma), seed=0)
     load_stats(model, tmp_path / "stats.pkl")
     loaded = model.get_vec_normalize_env()
     np.testing.assert_array_equal(loaded.obs_rms.mean, saved.obs_rms.mean)  # the observation statistics carry over
