@@ -582,6 +582,7 @@ def test_compare_load_stats_restarts_the_return_statistics_only_where_gamma_chan
         from compare import build, load_entry, load_stats
     finally:
         sys.path.remove(str(BENCHMARKS))
+
     def entry(gamma):
         return load_entry(None, "Pendulum-v1", ["n_envs=2", "normalize=true", f"gamma={gamma}"])
 
