@@ -31,6 +31,10 @@ PROBES = {
         ("standing states not cloned", "stand"),
         ("standing states not cloned, stall ended at 400", "stand_end400"),
     ],
+    "hardcore_gamma_seed7": [
+        ("gamma 0.995", "gamma0.995"),
+        ("gamma 0.999", "gamma0.999"),
+    ],
 }
 
 title = "BipedalWalkerHardcore-v3, PPOExpert resumed at the end of the hand-over (1.47M), seed 7"
