@@ -269,6 +269,18 @@ def resume_from(model, template: str, seed: int, entry: dict[str, Any], override
     return loaded, zip_path
 
 
+def freeze_log_std(model) -> None:
+    """Keep the policy's state-independent log standard deviation where it starts (the saved run's, for a resumed
+    one): PPO's updates no longer change the exploration noise (a probe of the noise collapsing after the hand-over).
+    The optimizer skips a parameter without a gradient."""
+    import torch as th
+
+    log_std = getattr(model.policy, "log_std", None)
+    if not isinstance(log_std, th.nn.Parameter):
+        raise ValueError(f"--freeze-log-std: {type(model.policy).__name__} has no state-independent log_std parameter.")
+    log_std.requires_grad_(False)
+
+
 def exit_with_parent(parent_pid: int, interval: float = 1.0) -> None:
     """
     Pool initializer: end this worker once the process that started it is gone. A spawned worker outlives a main
@@ -298,6 +310,8 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
     if job.get("resume_from"):
         overrides = resume_overrides(algo, job.get("params", []))
         model, resumed_from = resume_from(model, job["resume_from"], seed, entry, overrides)
+    if job.get("freeze_log_std"):
+        freeze_log_std(model)
     start_steps = model.num_timesteps
     # a started or resumed run's first point is the saved model as saved: read before learn(), whose reset of the
     # training envs adds their first observations to the loaded VecNormalize statistics
@@ -604,6 +618,12 @@ def main() -> None:
         "the total to reach, and of the entry only --params apply, set on top of the saved hyperparameters (not the env, "
         "network or n_steps). Not carried over: the random generators' states",
     )
+    parser.add_argument(
+        "--freeze-log-std",
+        action="store_true",
+        help="keep the policy's log standard deviation where the run starts (the saved one with --resume-from): "
+        "PPO's updates do not change the exploration noise",
+    )
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--out", required=True)
     parser.add_argument("--report-only", action="store_true", help="rebuild the report from OUT/runs")
@@ -694,6 +714,7 @@ def main() -> None:
             invocation=invocation,
             init_from=args.init_from,
             resume_from=args.resume_from,
+            freeze_log_std=args.freeze_log_std,
             params=args.params,
             out=str(out),
         )

@@ -601,3 +601,26 @@ def test_compare_load_stats_restarts_the_return_statistics_only_where_gamma_chan
         assert loaded.ret_rms.count == saved.ret_rms.count and loaded.ret_rms.var == saved.ret_rms.var
     else:  # the return's spread at another gamma is another quantity: estimated anew
         assert loaded.ret_rms.count < 1 and loaded.ret_rms.var == 1.0
+
+
+def test_compare_freeze_log_std_keeps_the_noise_of_a_resumed_run(tmp_path):
+    import torch as th
+
+    from sb3_aggrevated import PPOExpert
+
+    first = tmp_path / "first"
+    common = ["--env", "Pendulum-v1", "--seeds", "1", "--eval-freq", "1024", "--eval-episodes", "1", "--n-jobs", "1",
+              "--save-models", "--algos", "ppo_expert", "--params", "ent_coef=0.5"]  # fmt: skip
+    _run([str(BENCHMARKS / "compare.py"), *common, "--n-timesteps", "1024", "--out", str(first)], tmp_path)
+
+    def policy(out):
+        return PPOExpert.load(out / "models" / "ppo_expert_seed1.zip", device="cpu").policy
+
+    for frozen in (True, False):
+        out = tmp_path / f"frozen_{frozen}"
+        _run([str(BENCHMARKS / "compare.py"), *common, "--n-timesteps", "2048", "--resume-from",
+              str(first / "models" / "ppo_expert_seed{seed}"), "--out", str(out),
+              *(["--freeze-log-std"] if frozen else [])], tmp_path)  # fmt: skip
+        # the update moved the mean either way; the noise (pushed up by a large entropy bonus) only where not frozen
+        assert not th.equal(policy(out).action_net.weight, policy(first).action_net.weight)
+        assert th.equal(policy(out).log_std, policy(first).log_std) == frozen
