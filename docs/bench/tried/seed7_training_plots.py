@@ -35,6 +35,11 @@ PROBES = {
         ("gamma 0.995", "gamma0.995"),
         ("gamma 0.999", "gamma0.999"),
     ],
+    "hardcore_frozen_noise_no_anchor_seed7": [
+        ("anchor off, learning rate 5e-5 (earlier probe)", "../hardcore_fall_penalty_no_anchor_seed7/no_anchor"),
+        ("anchor off, learning rate 5e-5, noise frozen", "lr5e-5"),
+        ("anchor off, learning rate 2.5e-4, noise frozen (stopped at 2.37M)", "lr2.5e-4"),
+    ],
 }
 
 title = "BipedalWalkerHardcore-v3, PPOExpert resumed at the end of the hand-over (1.47M), seed 7"
