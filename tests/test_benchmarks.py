@@ -616,11 +616,13 @@ def test_compare_freeze_log_std_keeps_the_noise_of_a_resumed_run(tmp_path):
     def policy(out):
         return PPOExpert.load(out / "models" / "ppo_expert_seed1.zip", device="cpu").policy
 
+    start = policy(first)
     for frozen in (True, False):
         out = tmp_path / f"frozen_{frozen}"
         _run([str(BENCHMARKS / "compare.py"), *common, "--n-timesteps", "2048", "--resume-from",
               str(first / "models" / "ppo_expert_seed{seed}"), "--out", str(out),
               *(["--freeze-log-std"] if frozen else [])], tmp_path)  # fmt: skip
+        resumed = policy(out)
         # the update moved the mean either way; the noise (pushed up by a large entropy bonus) only where not frozen
-        assert not th.equal(policy(out).action_net.weight, policy(first).action_net.weight)
-        assert th.equal(policy(out).log_std, policy(first).log_std) == frozen
+        assert not th.equal(resumed.action_net.weight, start.action_net.weight)
+        assert th.equal(resumed.log_std, start.log_std) == frozen
