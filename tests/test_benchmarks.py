@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import csv
+import importlib
 import json
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import gymnasium
 import numpy as np
@@ -15,6 +17,15 @@ import pytest
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 
 pytestmark = pytest.mark.skipif(not BENCHMARKS.is_dir(), reason="benchmarks/ is not part of this checkout")
+
+
+def _bench(name: str) -> ModuleType:
+    """A script of benchmarks/ (a folder, not a package) imported as a module, without leaving it on sys.path."""
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.path.remove(str(BENCHMARKS))
 
 
 def _run(args: list[str], cwd: Path) -> str:
@@ -130,36 +141,28 @@ def test_fps_init_from_starts_every_run_from_a_saved_model(tmp_path):
 
 
 def test_fps_env_timer_sits_below_vec_normalize_and_counts_the_envs_time():
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        from fps import EnvTimer, time_envs
-    finally:
-        sys.path.remove(str(BENCHMARKS))
+    fps = _bench("fps")
     from stable_baselines3 import PPO
     from stable_baselines3.common.env_util import make_vec_env
     from stable_baselines3.common.vec_env import VecNormalize
 
     normalized = VecNormalize(make_vec_env("Pendulum-v1", n_envs=2, seed=0))
     model = PPO("MlpPolicy", normalized, n_steps=32, batch_size=32, n_epochs=1, policy_kwargs=dict(net_arch=[8]))
-    timer = time_envs(model)
+    timer = fps.time_envs(model)
     assert model.env is normalized and normalized.venv is timer  # VecNormalize's work stays the algorithm's
     model.learn(64)
     assert timer.seconds > 0.0 and timer.num_envs == 2
     plain = PPO("MlpPolicy", make_vec_env("Pendulum-v1", n_envs=1, seed=0), n_steps=32, batch_size=32, n_epochs=1)
-    assert isinstance(time_envs(plain), EnvTimer) and isinstance(plain.env, EnvTimer)
+    assert isinstance(fps.time_envs(plain), fps.EnvTimer) and isinstance(plain.env, fps.EnvTimer)
 
 
 def test_compare_evaluations_of_one_policy_are_equal_on_an_env_that_keeps_state_across_resets():
     # BipedalWalker keeps its Box2D world across resets: a reseeded env reused for the next evaluation can end the
     # same policy's episodes differently; compare.py makes a new eval env for each evaluation
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        from compare import build, evaluate, load_entry
-    finally:
-        sys.path.remove(str(BENCHMARKS))
-    entry = load_entry(None, "BipedalWalker-v3", ["n_envs=1", "policy_kwargs=dict(net_arch=[8])"])
-    model, make_eval_env = build("ppo", "BipedalWalker-v3", entry, seed=0)
-    readings = [evaluate(model, make_eval_env, 3) for _ in range(4)]
+    compare = _bench("compare")
+    entry = compare.load_entry(None, "BipedalWalker-v3", ["n_envs=1", "policy_kwargs=dict(net_arch=[8])"])
+    model, make_eval_env = compare.build("ppo", "BipedalWalker-v3", entry, seed=0)
+    readings = [compare.evaluate(model, make_eval_env, 3) for _ in range(4)]
     assert readings == [readings[0]] * 4
 
 
@@ -216,17 +219,15 @@ def test_compare_refuses_bad_options_before_the_expert_is_evaluated(tmp_path, ex
     assert not (tmp_path / "out").exists()
 
 
-def test_fps_threads_sets_torchs_threads_for_every_run(tmp_path, monkeypatch):
+def test_fps_threads_sets_torchs_threads_for_every_run(tmp_path):
     import torch as th
 
-    monkeypatch.syspath_prepend(str(BENCHMARKS))
-    from compare import load_entry
-    from fps import run
-
+    compare, fps = _bench("compare"), _bench("fps")
     threads = th.get_num_threads()
     try:
         for wanted in (2, 1):
-            run("ppo", "Pendulum-v1", load_entry(None, "Pendulum-v1", ["n_envs=1", "n_steps=64"]), 64, 0, threads=wanted)
+            entry = compare.load_entry(None, "Pendulum-v1", ["n_envs=1", "n_steps=64"])
+            fps.run("ppo", "Pendulum-v1", entry, 64, 0, threads=wanted)
             assert th.get_num_threads() == wanted
     finally:
         th.set_num_threads(threads)
@@ -356,11 +357,7 @@ def test_compare_resume_from_refuses_what_it_cannot_continue(tmp_path, extra, me
 def test_compare_report_bounds_an_unreached_median_by_the_seeds_that_reached_it(tmp_path):
     # four PPO seeds, two reaching the threshold at 100k and 250k, two never within 300k: the median is above the
     # mean of 250k and 300k (275k), not above the whole budget (an infinite middle value made it "> 300k")
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        from compare import report
-    finally:
-        sys.path.remove(str(BENCHMARKS))
+    compare = _bench("compare")
 
     def run(algo, seed, reach):
         curve = [[step, 100.0 if reach is not None and step >= reach else 0.0, 0.0] for step in range(0, 300001, 50000)]
@@ -369,10 +366,10 @@ def test_compare_report_bounds_an_unreached_median_by_the_seeds_that_reached_it(
     results = [run("ppo_expert", 1, 50000)] + [
         run("ppo", s, r) for s, r in zip((1, 2, 3, 4), (100000, 250000, None, None), strict=True)
     ]
-    text = report(tmp_path, "X-v0", results, {"mean": 100.0, "std": 1.0, "n_episodes": 10}, 100.0, "cmd")
+    text = compare.report(tmp_path, "X-v0", results, {"mean": 100.0, "std": 1.0, "n_episodes": 10}, 100.0, "cmd")
     assert "Median steps to threshold, PPOExpert / PPO: < 0.182 (PPO's median is not reached: it is above 275000" in text
     odd = results[:-1] + [run("ppo", 5, None), run("ppo", 6, None)]  # five seeds, the middle one unreached: the budget
-    assert "PPOExpert / PPO: < 0.167 (PPO's median is not reached: it is above 300000" in report(
+    assert "PPOExpert / PPO: < 0.167 (PPO's median is not reached: it is above 300000" in compare.report(
         tmp_path, "X-v0", odd, {"mean": 100.0, "std": 1.0, "n_episodes": 10}, 100.0, "cmd"
     )
 
@@ -380,15 +377,11 @@ def test_compare_report_bounds_an_unreached_median_by_the_seeds_that_reached_it(
 def test_compare_env_wrapper_shapes_the_training_reward_only():
     # an entry's env_wrapper (rl_zoo3's key) wraps the training envs inside their Monitor; the evaluation env is the
     # env's own, and a resumed run may add one (it wraps the new envs, not the saved model)
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        from bench_wrappers import FallPenalty
-        from compare import build, load_entry, resume_overrides
-    finally:
-        sys.path.remove(str(BENCHMARKS))
+    bench_wrappers = _bench("bench_wrappers")
+    compare = _bench("compare")
     params = ["n_envs=1", "policy_kwargs=dict(net_arch=[8])", "env_wrapper={bench_wrappers.FallPenalty: {penalty: -1.0}}"]
-    entry = load_entry(None, "BipedalWalker-v3", params)
-    model, make_eval_env = build("ppo", "BipedalWalker-v3", entry, seed=0)
+    entry = compare.load_entry(None, "BipedalWalker-v3", params)
+    model, make_eval_env = compare.build("ppo", "BipedalWalker-v3", entry, seed=0)
     env = model.get_env()
     rng = np.random.default_rng(0)
     env.reset()
@@ -399,11 +392,11 @@ def test_compare_env_wrapper_shapes_the_training_reward_only():
     assert done[0]
     assert env.get_original_reward()[0] == -1.0  # the wrapper's penalty in training
     assert info[0]["episode"]["r"] < -99.0  # the Monitor below it logs the env's own -100
-    assert env.env_is_wrapped(FallPenalty) == [True]
-    assert make_eval_env().env_is_wrapped(FallPenalty) == [False]
-    assert resume_overrides("ppo_expert", params[2:]) == {}
+    assert env.env_is_wrapped(bench_wrappers.FallPenalty) == [True]
+    assert make_eval_env().env_is_wrapped(bench_wrappers.FallPenalty) == [False]
+    assert compare.resume_overrides("ppo_expert", params[2:]) == {}
     with pytest.raises(ValueError, match="n_envs"):
-        resume_overrides("ppo_expert", params[:1])
+        compare.resume_overrides("ppo_expert", params[:1])
 
 
 class _Hull:
@@ -431,12 +424,8 @@ class _Walker(gymnasium.Env):
 
 @pytest.mark.parametrize("penalty", [None, -100.0])
 def test_stall_end_ends_a_stalled_episode_and_reports_its_own_return(penalty):
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        from bench_wrappers import StallEnd
-    finally:
-        sys.path.remove(str(BENCHMARKS))
-    env = StallEnd(_Walker(), patience=5, min_progress=1.0, penalty=penalty)
+    bench_wrappers = _bench("bench_wrappers")
+    env = bench_wrappers.StallEnd(_Walker(), patience=5, min_progress=1.0, penalty=penalty)
     env.reset()
     for _ in range(20):  # walking: 0.6 per step passes the mark every second step, never ending the episode
         _, reward, terminated, truncated, info = env.step(np.array([0.6]))
@@ -452,23 +441,21 @@ def test_stall_end_ends_a_stalled_episode_and_reports_its_own_return(penalty):
     for _ in range(4):
         assert env.step(np.array([0.0]))[2:4] == (False, False)
     assert env.steps_standing == 4
-    marking = StallEnd(_Walker(), patience=None, mark_after=3)  # marks from the third step without progress, never ends
+    marking = bench_wrappers.StallEnd(
+        _Walker(), patience=None, mark_after=3
+    )  # marks from the third step without progress, never ends
     marking.reset()
     standing = [marking.step(np.array([0.0]))[4]["standing"] for _ in range(999)]
     assert standing[:3] == [False, False, True] and all(standing[2:])
     assert marking.step(np.array([0.0]))[3]  # the env's own time limit
     with pytest.raises(ValueError, match="hull"):
-        StallEnd(gymnasium.make("Pendulum-v1"))
+        bench_wrappers.StallEnd(gymnasium.make("Pendulum-v1"))
 
 
 def test_compare_report_states_each_runs_own_command_episodes_and_whether_fps_were_side_by_side(tmp_path):
     # a report rebuilt over runs of two invocations (--report-only): the fps ratio is not called side by side, each
     # run's command is listed, episode counts are per run where they differ; the spread over seeds is the sample std
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        from compare import report
-    finally:
-        sys.path.remove(str(BENCHMARKS))
+    compare = _bench("compare")
 
     def run(algo, seed, final, command, invocation, episodes=10):
         curve = [[0, 0.0, 0.0], [1000, final, 0.0]]
@@ -478,12 +465,12 @@ def test_compare_report_states_each_runs_own_command_episodes_and_whether_fps_we
 
     expert = {"mean": 50.0, "std": 1.0, "n_episodes": 10}
     together = [run("ppo_expert", 1, 60.0, "cmd", "a"), run("ppo_expert", 2, 80.0, "cmd", "a"), run("ppo", 1, 0.0, "cmd", "a")]
-    text = report(tmp_path, "X-v0", together, expert, 50.0, "cmd")
+    text = compare.report(tmp_path, "X-v0", together, expert, 50.0, "cmd")
     assert "(one invocation: the runs shared the machine's load): 1.00" in text and "Runs' own commands" not in text
     assert "| ppo_expert | 1, 2 | 70.0 +- 14.1 |" in text  # sample std of 60 and 80 (the population std is 10.0)
     assert "| ppo | 1 | 0.0 +- n/a (one seed) |" in text and "10 episodes per point" in text
     mixed = together[:2] + [run("ppo", 1, 0.0, "other", "b", episodes=5)]
-    text = report(tmp_path, "X-v0", mixed, expert, 50.0, "rebuilt")
+    text = compare.report(tmp_path, "X-v0", mixed, expert, 50.0, "rebuilt")
     assert "over runs of different invocations, or not recorded as one (not side by side" in text
     assert "- ppo seed 1: `other`" in text and "- ppo_expert seed 1, ppo_expert seed 2: `cmd`" in text
     assert "episodes differing by run (ppo seed 1: 5, ppo_expert seed 1: 10, ppo_expert seed 2: 10) per point" in text
@@ -492,11 +479,7 @@ def test_compare_report_states_each_runs_own_command_episodes_and_whether_fps_we
 def test_compare_report_ratios_and_the_near_line_below_a_negative_expert(tmp_path):
     # Pendulum-like returns (an expert at -100): "within 5%" is the line 5% below it, -105; PPOExpert reaches the
     # threshold at 50k and PPO at 100k (a ratio of 0.5), at twice PPO's frames per second
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        from compare import report
-    finally:
-        sys.path.remove(str(BENCHMARKS))
+    compare = _bench("compare")
 
     def run(algo, reach, near_reach, fps):
         def value(step):
@@ -506,7 +489,7 @@ def test_compare_report_ratios_and_the_near_line_below_a_negative_expert(tmp_pat
         return dict(algo=algo, seed=1, curve=curve, fps=fps, eval_episodes=10, command="cmd", invocation="a")
 
     results = [run("ppo_expert", 50000, 25000, 200.0), run("ppo", 100000, 75000, 100.0)]
-    text = report(tmp_path, "X-v0", results, {"mean": -100.0, "std": 1.0, "n_episodes": 10}, -100.0, "cmd")
+    text = compare.report(tmp_path, "X-v0", results, {"mean": -100.0, "std": 1.0, "n_episodes": 10}, -100.0, "cmd")
     assert "Near the expert: -105.0" in text
     assert "Median steps to threshold, PPOExpert / PPO: 0.500." in text
     assert "Median steps to within 5% of the expert, PPOExpert / PPO: 0.333." in text  # 25k against 75k
@@ -516,18 +499,14 @@ def test_compare_report_ratios_and_the_near_line_below_a_negative_expert(tmp_pat
 def test_compare_scores_the_expert_on_the_learners_evaluation_episodes():
     # the expert's line in the report is its return on exactly the episodes the learners are evaluated on: a model
     # evaluated as a learner and the same model as the expert read the same return
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        from compare import evaluate, evaluate_expert, make_eval_env
-    finally:
-        sys.path.remove(str(BENCHMARKS))
+    compare = _bench("compare")
     from stable_baselines3 import PPO
 
     model = PPO("MlpPolicy", "Pendulum-v1", policy_kwargs=dict(net_arch=[8]), n_steps=64, seed=0)
-    as_learner, _ = evaluate(model, lambda: make_eval_env("Pendulum-v1", False, 0), 3, eval_seed=11)
-    as_expert = evaluate_expert("Pendulum-v1", {"expert": model}, 3, eval_seed=11)
+    as_learner, _ = compare.evaluate(model, lambda: compare.make_eval_env("Pendulum-v1", False, 0), 3, eval_seed=11)
+    as_expert = compare.evaluate_expert("Pendulum-v1", {"expert": model}, 3, eval_seed=11)
     assert as_expert["mean"] == pytest.approx(as_learner, rel=1e-5)
-    assert evaluate_expert("Pendulum-v1", {"expert": model}, 3, eval_seed=12)["mean"] != pytest.approx(as_learner)
+    assert compare.evaluate_expert("Pendulum-v1", {"expert": model}, 3, eval_seed=12)["mean"] != pytest.approx(as_learner)
 
 
 def test_compare_workers_end_with_a_killed_main_process(tmp_path):
@@ -577,23 +556,19 @@ def test_compare_workers_end_with_a_killed_main_process(tmp_path):
 
 @pytest.mark.parametrize("gamma", [0.99, 0.999])
 def test_compare_load_stats_restarts_the_return_statistics_only_where_gamma_changed(tmp_path, gamma):
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        from compare import build, load_entry, load_stats
-    finally:
-        sys.path.remove(str(BENCHMARKS))
+    compare = _bench("compare")
 
     def entry(gamma):
-        return load_entry(None, "Pendulum-v1", ["n_envs=2", "normalize=true", f"gamma={gamma}"])
+        return compare.load_entry(None, "Pendulum-v1", ["n_envs=2", "normalize=true", f"gamma={gamma}"])
 
-    saved_model, _ = build("ppo", "Pendulum-v1", entry(0.99), seed=0)
+    saved_model, _ = compare.build("ppo", "Pendulum-v1", entry(0.99), seed=0)
     saved = saved_model.get_env()
     saved.reset()
     for _ in range(50):
         saved.step(np.zeros((2, 1), dtype=np.float32))
     saved.save(str(tmp_path / "stats.pkl"))
-    model, _ = build("ppo", "Pendulum-v1", entry(gamma), seed=0)
-    load_stats(model, tmp_path / "stats.pkl")
+    model, _ = compare.build("ppo", "Pendulum-v1", entry(gamma), seed=0)
+    compare.load_stats(model, tmp_path / "stats.pkl")
     loaded = model.get_vec_normalize_env()
     np.testing.assert_array_equal(loaded.obs_rms.mean, saved.obs_rms.mean)  # the observation statistics carry over
     assert loaded.obs_rms.count == saved.obs_rms.count > 50
