@@ -277,7 +277,10 @@ def freeze_log_std(model) -> None:
 
     log_std = getattr(model.policy, "log_std", None)
     if not isinstance(log_std, th.nn.Parameter):
-        raise ValueError(f"--freeze-log-std: {type(model.policy).__name__} has no state-independent log_std parameter.")
+        raise ValueError(
+            f"--freeze-log-std: {type(model.policy).__name__} has no state-independent log_std parameter to freeze "
+            "(its std is state-dependent, or its actions are discrete)."
+        )
     log_std.requires_grad_(False)
 
 
@@ -683,6 +686,16 @@ def main() -> None:
                     f"--resume-from: {zip_path} has trained {saved['num_timesteps']} steps already; --n-timesteps is "
                     f"the total to reach, so it must be above that (got {args.n_timesteps})."
                 )
+    if args.freeze_log_std and not args.report_only:  # a policy without a log_std refused before anything runs
+        for algo in args.algos:
+            model, _ = build(algo, args.env, entry, args.seeds[0], args.eval_seed)
+            if args.resume_from:  # the saved model's own policy
+                model, _ = resume_from(model, args.resume_from, args.seeds[0], entry, resume_overrides(algo, args.params))
+            try:
+                freeze_log_std(model)
+            except ValueError as error:
+                parser.error(f"{algo}: {error}")
+            del model
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     expert_file = out / "expert.json"

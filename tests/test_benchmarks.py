@@ -207,6 +207,10 @@ def test_compare_rejects_an_eval_from_outside_the_budget(tmp_path):
         (["--eval-freq", "1024", "--n-jobs", "0"], "--n-jobs must be >= 1"),
         (["--eval-freq", "1024", "--params", "bc_coef:1.0"], "must be key=value"),
         (["--eval-freq", "1024", "--params", "bc_cof=1.0"], "'bc_cof' (did you mean 'bc_coef'?)"),
+        (
+            ["--eval-freq", "1024", "--freeze-log-std", "--params", "policy_kwargs=dict(state_dependent_std=True)"],
+            "ppo_expert: --freeze-log-std: TanhGaussianPolicy has no state-independent log_std parameter to freeze",
+        ),
     ],
 )
 def test_compare_refuses_bad_options_before_the_expert_is_evaluated(tmp_path, extra, message):
