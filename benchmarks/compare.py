@@ -221,6 +221,19 @@ def saved_run(zip_path: Path) -> dict[str, Any]:
     return {"num_timesteps": int(data.get("num_timesteps", 0)), "ppo_expert": "_n_rollouts" in data}
 
 
+def saved_log_std(zip_path: Path) -> bool:
+    """Whether a saved model's policy has a state-independent ``log_std`` parameter (what ``--freeze-log-std`` holds):
+    the keys of the zip's ``policy.pth``, without building the model or reading its cloning dataset."""
+    import io
+    import zipfile
+
+    import torch as th
+
+    with zipfile.ZipFile(zip_path) as archive:
+        weights = th.load(io.BytesIO(archive.read("policy.pth")), map_location="cpu", weights_only=True)
+    return "log_std" in weights
+
+
 # what a resumed run cannot change: the env and the network it was built with, and the rollout size its schedules count
 # (a training-env wrapper can change: it is applied to the new envs, not to the saved model)
 RESUME_FIXED_KEYS = (*(key for key in ZOO_KEYS if key != "env_wrapper"), "policy_kwargs", "n_steps")
@@ -269,6 +282,9 @@ def resume_from(model, template: str, seed: int, entry: dict[str, Any], override
     return loaded, zip_path
 
 
+NO_LOG_STD = "(its std is state-dependent, or its actions are discrete)."
+
+
 def freeze_log_std(model) -> None:
     """Keep the policy's state-independent log standard deviation where it starts (the saved run's, for a resumed
     one): PPO's updates no longer change the exploration noise (a probe of the noise collapsing after the hand-over).
@@ -279,7 +295,7 @@ def freeze_log_std(model) -> None:
     if not isinstance(log_std, th.nn.Parameter):
         raise ValueError(
             f"--freeze-log-std: {type(model.policy).__name__} has no state-independent log_std parameter to freeze "
-            "(its std is state-dependent, or its actions are discrete)."
+            + NO_LOG_STD
         )
     log_std.requires_grad_(False)
 
@@ -674,6 +690,8 @@ def main() -> None:
                 )
             if not args.resume_from:
                 continue
+            if args.freeze_log_std and not saved_log_std(zip_path):  # the saved model's own policy
+                parser.error(f"--freeze-log-std: {zip_path} has no state-independent log_std parameter to freeze {NO_LOG_STD}")
             saved = saved_run(zip_path)
             saved_by, name = ("ppo_expert", "PPOExpert") if saved["ppo_expert"] else ("ppo", "PPO")
             if args.algos != [saved_by]:
@@ -686,11 +704,9 @@ def main() -> None:
                     f"--resume-from: {zip_path} has trained {saved['num_timesteps']} steps already; --n-timesteps is "
                     f"the total to reach, so it must be above that (got {args.n_timesteps})."
                 )
-    if args.freeze_log_std and not args.report_only:  # a policy without a log_std refused before anything runs
-        for algo in args.algos:
+    if args.freeze_log_std and not args.report_only and not args.resume_from:  # resumed runs: checked above
+        for algo in args.algos:  # the policy the entry builds (--init-from loads weights into it)
             model, _ = build(algo, args.env, entry, args.seeds[0], args.eval_seed)
-            if args.resume_from:  # the saved model's own policy
-                model, _ = resume_from(model, args.resume_from, args.seeds[0], entry, resume_overrides(algo, args.params))
             try:
                 freeze_log_std(model)
             except ValueError as error:

@@ -445,9 +445,8 @@ def test_stall_end_ends_a_stalled_episode_and_reports_its_own_return(penalty):
     for _ in range(4):
         assert env.step(np.array([0.0]))[2:4] == (False, False)
     assert env.steps_standing == 4
-    marking = bench_wrappers.StallEnd(
-        _Walker(), patience=None, mark_after=3
-    )  # marks from the third step without progress, never ends
+    # marks from the third step without progress, never ends
+    marking = bench_wrappers.StallEnd(_Walker(), patience=None, mark_after=3)
     marking.reset()
     standing = [marking.step(np.array([0.0]))[4]["standing"] for _ in range(999)]
     assert standing[:3] == [False, False, True] and all(standing[2:])
@@ -580,6 +579,22 @@ def test_compare_load_stats_restarts_the_return_statistics_only_where_gamma_chan
         assert loaded.ret_rms.count == saved.ret_rms.count and loaded.ret_rms.var == saved.ret_rms.var
     else:  # the return's spread at another gamma is another quantity: estimated anew
         assert loaded.ret_rms.count < 1 and loaded.ret_rms.var == 1.0
+
+
+def test_compare_saved_log_std_reads_whether_a_saved_policy_has_a_log_std_to_freeze(tmp_path):
+    # --freeze-log-std on --resume-from is refused from the zip's weights, before any model is built
+    from stable_baselines3 import PPO
+
+    from sb3_aggrevated.policies import TanhGaussianPolicy
+
+    compare = _bench("compare")
+    small = dict(net_arch=[8])
+    PPO("MlpPolicy", "Pendulum-v1", policy_kwargs=small).save(tmp_path / "independent")
+    PPO(TanhGaussianPolicy, "Pendulum-v1", policy_kwargs=dict(state_dependent_std=True, **small)).save(tmp_path / "dependent")
+    PPO("MlpPolicy", "CartPole-v1", policy_kwargs=small).save(tmp_path / "discrete")
+    assert compare.saved_log_std(tmp_path / "independent.zip")
+    assert not compare.saved_log_std(tmp_path / "dependent.zip")
+    assert not compare.saved_log_std(tmp_path / "discrete.zip")
 
 
 def test_compare_freeze_log_std_keeps_the_noise_of_a_resumed_run(tmp_path):
