@@ -39,6 +39,7 @@ from sb3_aggrevated.policies import ACTION_EPS, TanhGaussianDistribution, TanhGa
 from sb3_aggrevated.schedules import (
     LinearRolloutSchedule,
     RolloutSchedule,
+    _check_integer,
     _check_rollouts,
     make_rollout_schedule,
     yaml_number_hint,
@@ -499,20 +500,9 @@ class PPOExpert(PPO):
         self._expert_rng = np.random.default_rng(seed)
 
     def _build_expert_schedules(self) -> None:
-        if not isinstance(self.bc_buffer_size, int) or self.bc_buffer_size < 0:
-            raise ValueError(
-                f"bc_buffer_size must be an integer >= 0, got {self.bc_buffer_size!r}"
-                f"{yaml_number_hint(self.bc_buffer_size, integer=True)}."
-            )
-        if self.bc_batch_size is not None and (not isinstance(self.bc_batch_size, int) or self.bc_batch_size < 1):
-            raise ValueError(
-                f"bc_batch_size must be an integer >= 1 or None, got {self.bc_batch_size!r}"
-                f"{yaml_number_hint(self.bc_batch_size, integer=True)}."
-            )
-        if not isinstance(self.bc_steps, int) or self.bc_steps < 0:
-            raise ValueError(
-                f"bc_steps must be an integer >= 0, got {self.bc_steps!r}{yaml_number_hint(self.bc_steps, integer=True)}."
-            )
+        _check_integer("bc_buffer_size", self.bc_buffer_size, 0)
+        _check_integer("bc_batch_size", self.bc_batch_size, 1, allow_none=True)
+        _check_integer("bc_steps", self.bc_steps, 0)
         _check_rollouts("bc_anchor_from", self.bc_anchor_from, allow_zero=True)
         _check_rollouts("target_kl_from", self.target_kl_from, allow_zero=True)
         if not _positive_finite(self.bc_anchor_coef):
@@ -558,16 +548,8 @@ class PPOExpert(PPO):
         if self.handover is not None:
             self._handover_fn = make_rollout_schedule(self.handover, what="handover")
         else:
-            if not isinstance(self.handover_rollouts, int) or self.handover_rollouts < 1:
-                raise ValueError(
-                    f"handover_rollouts must be an integer >= 1, got {self.handover_rollouts!r}"
-                    f"{yaml_number_hint(self.handover_rollouts, integer=True)}."
-                )
-            if not isinstance(self.handover_start, int) or self.handover_start < 0:
-                raise ValueError(
-                    f"handover_start must be an integer >= 0, got {self.handover_start!r}"
-                    f"{yaml_number_hint(self.handover_start, integer=True)}."
-                )
+            _check_integer("handover_rollouts", self.handover_rollouts, 1)
+            _check_integer("handover_start", self.handover_start, 0)
             self._handover_fn = LinearRolloutSchedule(1.0, 0.0, self.handover_rollouts, delay=self.handover_start)
         self._bc_coef_fn = make_rollout_schedule(
             self.bc_coef, self.bc_schedule, what="bc_coef", decay=self.bc_decay, n_rollouts=self.bc_rollouts, high=None

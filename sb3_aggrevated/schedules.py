@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from typing import Any
 
 __all__ = [
     "RolloutSchedule",
@@ -69,15 +70,27 @@ _BOUNDS_HINT = (
 )
 
 
-def _check_rollouts(name: str, value: int | None, allow_zero: bool = False) -> None:
-    if value is None:
+def _check_integer(name: str, value: Any, lowest: int, what: str = "", allow_none: bool = False) -> None:
+    """
+    Refuse ``value`` unless it is an integer (not a bool) >= ``lowest``, or ``None`` where ``allow_none``.
+
+    :param name: the setting, for the message
+    :param value: its value
+    :param lowest: the smallest legal value
+    :param what: what the number counts, for the message (e.g. ``" (a number of rollouts)"``)
+    :param allow_none: ``None`` is legal
+    """
+    if value is None and allow_none:
         return
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < (0 if allow_zero else 1):
-        lowest = 0 if allow_zero else 1
-        raise ValueError(
-            f"{name} must be an integer >= {lowest} (a number of rollouts), got {value!r}"
-            f"{yaml_number_hint(value, integer=True)}."
-        )
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < lowest:
+        legal = f"an integer >= {lowest}{what}" + (" or None" if allow_none else "")
+        raise ValueError(f"{name} must be {legal}, got {value!r}{yaml_number_hint(value, integer=True)}.")
+
+
+def _check_rollouts(name: str, value: int | None, allow_zero: bool = False) -> None:
+    """A number of rollouts (``None`` legal: no limit)."""
+    if value is not None:
+        _check_integer(name, value, 0 if allow_zero else 1, " (a number of rollouts)")
 
 
 class RolloutSchedule:

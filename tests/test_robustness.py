@@ -227,6 +227,19 @@ def test_whole_numbers_written_as_floats_are_taken_for_the_integer_settings():
     model.learn(32)
     with pytest.raises(ValueError, match="bc_steps must be an integer >= 0, got 2.5"):
         PPOExpert("MlpPolicy", env, expert=expert, bc_steps=2.5)
+    # a bool is not a count (True would have run one cloning step), and each setting names its own range
+    for key, value, legal in [
+        ("bc_steps", True, "an integer >= 0"),
+        ("bc_buffer_size", False, "an integer >= 0"),
+        ("bc_batch_size", 0, "an integer >= 1 or None"),
+        ("handover_rollouts", 0, "an integer >= 1"),
+        ("handover_start", -1, "an integer >= 0"),
+        ("handover_start", "3", "an integer >= 0"),
+    ]:
+        with pytest.raises(ValueError, match=rf"^{key} must be {legal}, got {value!r}") as info:
+            PPOExpert("MlpPolicy", env, expert=expert, **{key: value})
+        hint = " (YAML reads 3 as a string: write 3)" if value == "3" else ""
+        assert str(info.value).endswith(f"{value!r}{hint}.")
 
 
 def test_same_seed_same_learning_curve_with_expert():
