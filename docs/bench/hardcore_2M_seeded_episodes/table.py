@@ -3,8 +3,10 @@ episodes each (50 at evaluation seed 100000 + 200 at 300000): the first as each 
 first episode seeded: ``runs/`` and ``evaluate_more.json``), the second with every episode seeded
 (``final_seeded.json`` and ``evaluate_more_seeded.json``), and both together.
 Each seed against the expert on the same episodes. Prints a markdown table.
+``--later-sets``: the twelve 2M models (the ten and seeds 13 and 14 of ``../hardcore_seeds13_14/``, run after the first
+set's code was gone) on the second and third sets only, each every episode seeded, and on both (500 episodes).
 
-Run from the repository root: python docs/bench/hardcore_2M_seeded_episodes/table.py [--at 5M]
+Run from the repository root: python docs/bench/hardcore_2M_seeded_episodes/table.py [--at 5M] [--third | --later-sets]
 """
 
 import argparse
@@ -14,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 # two-sided 95% quantiles of Student's t by degrees of freedom (as ../hardcore_seed6_9M/trend.py)
-T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228}
+T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228, 11: 2.201}
 BENCH = Path(__file__).resolve().parent.parent
 STAGES = {  # the entry's saved models at each budget: seed -> folder
     "2M": {1: "hardcore_256x256_bc_batch64", 2: "hardcore_256x256_bc_batch64"}
@@ -26,8 +28,15 @@ STAGES = {  # the entry's saved models at each budget: seed -> folder
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--at", choices=sorted(STAGES), default="2M", help="the budget whose saved models to tabulate")
 parser.add_argument("--third", action="store_true", help="add the third set (third_seeded.json: 250 at eval seed 500000)")
+parser.add_argument(
+    "--later-sets", action="store_true", help="the 2M models of twelve seeds on the second and third sets, not the first"
+)
 args = parser.parse_args()
 FOLDERS = STAGES[args.at]
+if args.later_sets:
+    if args.at != "2M" or args.third:
+        parser.error("--later-sets reads the 2M models on the second and third sets: leave out --at and --third")
+    FOLDERS = FOLDERS | {13: "hardcore_seeds13_14", 14: "hardcore_seeds13_14"}
 
 
 def read(path: Path) -> dict:
@@ -42,12 +51,25 @@ def over_250(final: float, more: float) -> float:
 rows, shares = [], {}
 for seed, name in FOLDERS.items():
     folder, key = BENCH / name, f"ppo_expert_seed{seed}"
-    first_more = read(folder / "evaluate_more.json")
-    first = over_250(read(folder / "runs" / f"{key}.json")["final_eval"]["mean"], first_more[key]["mean"])
-    expert_first = over_250(read(folder / "expert.json")["final"]["mean"], first_more["expert"]["mean"])
     final_seeded, more_seeded = read(folder / "final_seeded.json"), read(folder / "evaluate_more_seeded.json")
     second = over_250(final_seeded[key]["mean"], more_seeded[key]["mean"])
     expert_second = over_250(final_seeded["expert"]["mean"], more_seeded["expert"]["mean"])
+    if args.later_sets:  # the second and third sets, 500 episodes
+        third_set = read(folder / "third_seeded.json")
+        third, expert_third = third_set[key]["mean"], third_set["expert"]["mean"]
+        readings = {
+            "second": (second, expert_second),
+            "third": (third, expert_third),
+            "second and third": ((second + third) / 2, (expert_second + expert_third) / 2),
+        }
+        for label, (value, expert) in readings.items():
+            shares.setdefault(label, []).append(value / expert)
+        cells = [f"{value:.1f} ({100 * value / expert:.1f}%)" for value, expert in readings.values()]
+        rows.append(f"| {seed} | {' | '.join(cells)} |")
+        continue
+    first_more = read(folder / "evaluate_more.json")
+    first = over_250(read(folder / "runs" / f"{key}.json")["final_eval"]["mean"], first_more[key]["mean"])
+    expert_first = over_250(read(folder / "expert.json")["final"]["mean"], first_more["expert"]["mean"])
     both, expert_both = (first + second) / 2, (expert_first + expert_second) / 2
     readings = {"first": (first, expert_first), "second": (second, expert_second), "both": (both, expert_both)}
     if args.third:  # 250 more, every episode seeded from 500000; all three sets: 750 episodes
@@ -66,6 +88,7 @@ names = {
     "both": "both, 500 episodes",
     "third": "third set (eval seed 500000)",
     "all three": "all three, 750 episodes",
+    "second and third": "second and third, 500 episodes",
 }
 print("| seed | " + " | ".join(f"{names[label]} (expert {expert:.1f})" for label, (_, expert) in readings.items()) + " |")
 print("|---" * (len(readings) + 1) + "|")
