@@ -3,8 +3,9 @@ episodes each (50 at evaluation seed 100000 + 200 at 300000): the first as each 
 first episode seeded: ``runs/`` and ``evaluate_more.json``), the second with every episode seeded
 (``final_seeded.json`` and ``evaluate_more_seeded.json``), and both together.
 Each seed against the expert on the same episodes. Prints a markdown table.
-``--later-sets``: the twelve 2M models (the ten and seeds 13 and 14 of ``../hardcore_seeds13_14/``, run after the first
-set's code was gone) on the second and third sets only, each every episode seeded, and on both (500 episodes).
+``--later-sets``: the thirteen 2M models (the ten, seeds 13 and 14 of ``../hardcore_seeds13_14/`` and 15 of
+``../hardcore_seed15/``, run after the first set's code was gone) on the second and third sets only, each every
+episode seeded, and on both (500 episodes).
 
 Run from the repository root: python docs/bench/hardcore_2M_seeded_episodes/table.py [--at 5M] [--third | --later-sets]
 """
@@ -16,7 +17,8 @@ from pathlib import Path
 import numpy as np
 
 # two-sided 95% quantiles of Student's t by degrees of freedom (as ../hardcore_seed6_9M/trend.py)
-T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228, 11: 2.201}
+T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228}
+T95 |= {11: 2.201, 12: 2.179}
 BENCH = Path(__file__).resolve().parent.parent
 STAGES = {  # the entry's saved models at each budget: seed -> folder
     "2M": {1: "hardcore_256x256_bc_batch64", 2: "hardcore_256x256_bc_batch64"}
@@ -29,14 +31,14 @@ parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--at", choices=sorted(STAGES), default="2M", help="the budget whose saved models to tabulate")
 parser.add_argument("--third", action="store_true", help="add the third set (third_seeded.json: 250 at eval seed 500000)")
 parser.add_argument(
-    "--later-sets", action="store_true", help="the 2M models of twelve seeds on the second and third sets, not the first"
+    "--later-sets", action="store_true", help="the 2M models of thirteen seeds on the second and third sets, not the first"
 )
 args = parser.parse_args()
 FOLDERS = STAGES[args.at]
 if args.later_sets:
     if args.at != "2M" or args.third:
         parser.error("--later-sets reads the 2M models on the second and third sets: leave out --at and --third")
-    FOLDERS = FOLDERS | {13: "hardcore_seeds13_14", 14: "hardcore_seeds13_14"}
+    FOLDERS = FOLDERS | {13: "hardcore_seeds13_14", 14: "hardcore_seeds13_14", 15: "hardcore_seed15"}
 
 
 def read(path: Path) -> dict:
