@@ -56,29 +56,24 @@ for seed, name in FOLDERS.items():
     final_seeded, more_seeded = read(folder / "final_seeded.json"), read(folder / "evaluate_more_seeded.json")
     second = over_250(final_seeded[key]["mean"], more_seeded[key]["mean"])
     expert_second = over_250(final_seeded["expert"]["mean"], more_seeded["expert"]["mean"])
-    if args.later_sets:  # the second and third sets, 500 episodes
+    if args.later_sets or args.third:  # 250 more, every episode seeded from 500000
         third_set = read(folder / "third_seeded.json")
         third, expert_third = third_set[key]["mean"], third_set["expert"]["mean"]
+    if args.later_sets:  # the second and third sets, 500 episodes (the first cannot be read again for every seed)
         readings = {
             "second": (second, expert_second),
             "third": (third, expert_third),
             "second and third": ((second + third) / 2, (expert_second + expert_third) / 2),
         }
-        for label, (value, expert) in readings.items():
-            shares.setdefault(label, []).append(value / expert)
-        cells = [f"{value:.1f} ({100 * value / expert:.1f}%)" for value, expert in readings.values()]
-        rows.append(f"| {seed} | {' | '.join(cells)} |")
-        continue
-    first_more = read(folder / "evaluate_more.json")
-    first = over_250(read(folder / "runs" / f"{key}.json")["final_eval"]["mean"], first_more[key]["mean"])
-    expert_first = over_250(read(folder / "expert.json")["final"]["mean"], first_more["expert"]["mean"])
-    both, expert_both = (first + second) / 2, (expert_first + expert_second) / 2
-    readings = {"first": (first, expert_first), "second": (second, expert_second), "both": (both, expert_both)}
-    if args.third:  # 250 more, every episode seeded from 500000; all three sets: 750 episodes
-        third_set = read(folder / "third_seeded.json")
-        third, expert_third = third_set[key]["mean"], third_set["expert"]["mean"]
-        readings["third"] = (third, expert_third)
-        readings["all three"] = ((first + second + third) / 3, (expert_first + expert_second + expert_third) / 3)
+    else:
+        first_more = read(folder / "evaluate_more.json")
+        first = over_250(read(folder / "runs" / f"{key}.json")["final_eval"]["mean"], first_more[key]["mean"])
+        expert_first = over_250(read(folder / "expert.json")["final"]["mean"], first_more["expert"]["mean"])
+        both, expert_both = (first + second) / 2, (expert_first + expert_second) / 2
+        readings = {"first": (first, expert_first), "second": (second, expert_second), "both": (both, expert_both)}
+        if args.third:  # all three sets: 750 episodes
+            readings["third"] = (third, expert_third)
+            readings["all three"] = ((first + second + third) / 3, (expert_first + expert_second + expert_third) / 3)
     for label, (value, expert) in readings.items():
         shares.setdefault(label, []).append(value / expert)
     cells = [f"{value:.1f} ({100 * value / expert:.1f}%)" for value, expert in readings.values()]

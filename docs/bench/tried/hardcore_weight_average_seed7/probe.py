@@ -90,7 +90,6 @@ variants = {
     "mean of the last 20": mean_of(weights[-20:]),
     "ema 0.9": ema(weights, 0.9),
 }
-final = parameters(model.policy)
 results = {"start_steps": start_steps, "end_steps": model.num_timesteps, "eval_seed": args.eval_seed, "returns": {}}
 for name, state in variants.items():
     model.policy.load_state_dict(state)
@@ -101,5 +100,5 @@ for name, state in variants.items():
     env.close()
     results["returns"][name] = [float(r) for r in returns]
     print(f"{name}: {np.mean(returns):.1f} +- {np.std(returns):.1f}", flush=True)
-model.policy.load_state_dict(final)
+model.policy.load_state_dict(weights[-1])  # the final policy back
 Path(args.out).write_text(json.dumps(results, indent=1))
