@@ -5,9 +5,11 @@ first episode seeded: ``runs/`` and ``evaluate_more.json``), the second with eve
 Each seed against the expert on the same episodes. Prints a markdown table.
 ``--later-sets``: the thirteen 2M models (the ten, seeds 13 and 14 of ``../hardcore_seeds13_14/`` and 15 of
 ``../hardcore_seed15/``, run after the first set's code was gone) on the second and third sets only, each every
-episode seeded, and on both (500 episodes).
+episode seeded, and on both (500 episodes). ``--later-sets --target-kl``: the same for the thirteen 2M models of the form
+with SB3's KL early stop (``target_kl=0.02`` from the first rollout), with each seed's difference from the entry's.
 
-Run from the repository root: python docs/bench/hardcore_2M_seeded_episodes/table.py [--at 5M] [--third | --later-sets]
+Run from the repository root:
+python docs/bench/hardcore_2M_seeded_episodes/table.py [--at 5M] [--third | --later-sets [--target-kl]]
 """
 
 import argparse
@@ -19,6 +21,11 @@ import numpy as np
 # two-sided 95% quantiles of Student's t by degrees of freedom (as ../hardcore_seed6_9M/trend.py)
 T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228}
 T95 |= {11: 2.201, 12: 2.179}
+LATER = {13: "hardcore_seeds13_14", 14: "hardcore_seeds13_14", 15: "hardcore_seed15"}  # the entry's seeds 13-15 at 2M
+TARGET_KL = {1: "hardcore_target_kl_2M", 2: "hardcore_target_kl_2M", 5: "hardcore_target_kl_2M_seeds34/seed5"}
+TARGET_KL |= {3: "hardcore_target_kl_2M_seeds34", 4: "hardcore_target_kl_2M_seeds34"}
+for pair in ((6, 9), (10, 11), (12, 13), (14, 15)):  # run two at a time, each pair into its own folder
+    TARGET_KL |= dict.fromkeys(pair, "hardcore_target_kl_2M_more_seeds/seeds_{}_{}".format(*pair))
 BENCH = Path(__file__).resolve().parent.parent
 STAGES = {  # the entry's saved models at each budget: seed -> folder
     "2M": {1: "hardcore_256x256_bc_batch64", 2: "hardcore_256x256_bc_batch64"}
@@ -33,12 +40,18 @@ parser.add_argument("--third", action="store_true", help="add the third set (thi
 parser.add_argument(
     "--later-sets", action="store_true", help="the 2M models of thirteen seeds on the second and third sets, not the first"
 )
+parser.add_argument("--target-kl", action="store_true", help="with --later-sets: the target_kl=0.02 form's 2M models")
 args = parser.parse_args()
 FOLDERS = STAGES[args.at]
 if args.later_sets:
     if args.at != "2M" or args.third:
         parser.error("--later-sets reads the 2M models on the second and third sets: leave out --at and --third")
-    FOLDERS = FOLDERS | {13: "hardcore_seeds13_14", 14: "hardcore_seeds13_14", 15: "hardcore_seed15"}
+    FOLDERS = FOLDERS | LATER
+elif args.target_kl:
+    parser.error("--target-kl reads the form's 2M models on the second and third sets: add --later-sets")
+ENTRY = FOLDERS
+if args.target_kl:
+    FOLDERS = {seed: TARGET_KL[seed] for seed in ENTRY}
 
 
 def read(path: Path) -> dict:
@@ -48,6 +61,15 @@ def read(path: Path) -> dict:
 def over_250(final: float, more: float) -> float:
     """The mean over 50 final episodes and 200 more."""
     return (50 * final + 200 * more) / 250
+
+
+def later_share(folder: Path, key: str) -> float:
+    """A 2M model's mean over the second and third sets (500 episodes) as a share of the expert's."""
+    final_seeded, more_seeded = read(folder / "final_seeded.json"), read(folder / "evaluate_more_seeded.json")
+    third_set = read(folder / "third_seeded.json")
+    value = over_250(final_seeded[key]["mean"], more_seeded[key]["mean"]) + third_set[key]["mean"]
+    expert = over_250(final_seeded["expert"]["mean"], more_seeded["expert"]["mean"]) + third_set["expert"]["mean"]
+    return value / expert
 
 
 rows, shares = [], {}
@@ -77,6 +99,10 @@ for seed, name in FOLDERS.items():
     for label, (value, expert) in readings.items():
         shares.setdefault(label, []).append(value / expert)
     cells = [f"{value:.1f} ({100 * value / expert:.1f}%)" for value, expert in readings.values()]
+    if args.target_kl:  # against the entry's same seed, same 500 episodes
+        difference = shares["second and third"][-1] - later_share(BENCH / ENTRY[seed], key)
+        shares.setdefault("difference", []).append(difference)
+        cells.append(f"{100 * difference:+.1f}")
     rows.append(f"| {seed} | {' | '.join(cells)} |")
 
 names = {
@@ -87,8 +113,11 @@ names = {
     "all three": "all three, 750 episodes",
     "second and third": "second and third, 500 episodes",
 }
-print("| seed | " + " | ".join(f"{names[label]} (expert {expert:.1f})" for label, (_, expert) in readings.items()) + " |")
-print("|---" * (len(readings) + 1) + "|")
+header = [f"{names[label]} (expert {expert:.1f})" for label, (_, expert) in readings.items()]
+if args.target_kl:
+    header.append("minus the entry's share, points")
+print("| seed | " + " | ".join(header) + " |")
+print("|---" * (len(header) + 1) + "|")
 print("\n".join(rows))
 cells = []
 for label in readings:
@@ -98,4 +127,9 @@ for label in readings:
         f"{int((share >= 1.0).sum())} of {len(share)}, mean {100 * share.mean():.1f}% "
         f"(95% t interval {100 * (share.mean() - half):.0f}-{100 * (share.mean() + half):.0f}%)"
     )
+if args.target_kl:
+    difference = np.array(shares["difference"])
+    half = T95[len(difference) - 1] * difference.std(ddof=1) / np.sqrt(len(difference))
+    low, high = 100 * (difference.mean() - half), 100 * (difference.mean() + half)
+    cells.append(f"{100 * difference.mean():+.1f} (95% t interval {low:+.1f} to {high:+.1f})")
 print(f"| at or above the expert; mean share | {' | '.join(cells)} |")
