@@ -63,24 +63,33 @@ def over_250(final: float, more: float) -> float:
     return (50 * final + 200 * more) / 250
 
 
+def second_set(folder: Path, key: str) -> tuple[float, float]:
+    """The model's and the expert's means over the second set (50 at eval seed 100000 + 200 at 300000)."""
+    final_seeded, more_seeded = read(folder / "final_seeded.json"), read(folder / "evaluate_more_seeded.json")
+    return (
+        over_250(final_seeded[key]["mean"], more_seeded[key]["mean"]),
+        over_250(final_seeded["expert"]["mean"], more_seeded["expert"]["mean"]),
+    )
+
+
+def third_set(folder: Path, key: str) -> tuple[float, float]:
+    """The model's and the expert's means over the third set (250, every episode seeded from 500000)."""
+    reading = read(folder / "third_seeded.json")
+    return reading[key]["mean"], reading["expert"]["mean"]
+
+
 def later_share(folder: Path, key: str) -> float:
     """A 2M model's mean over the second and third sets (500 episodes) as a share of the expert's."""
-    final_seeded, more_seeded = read(folder / "final_seeded.json"), read(folder / "evaluate_more_seeded.json")
-    third_set = read(folder / "third_seeded.json")
-    value = over_250(final_seeded[key]["mean"], more_seeded[key]["mean"]) + third_set[key]["mean"]
-    expert = over_250(final_seeded["expert"]["mean"], more_seeded["expert"]["mean"]) + third_set["expert"]["mean"]
-    return value / expert
+    (second, expert_second), (third, expert_third) = second_set(folder, key), third_set(folder, key)
+    return (second + third) / (expert_second + expert_third)
 
 
 rows, shares = [], {}
 for seed, name in FOLDERS.items():
     folder, key = BENCH / name, f"ppo_expert_seed{seed}"
-    final_seeded, more_seeded = read(folder / "final_seeded.json"), read(folder / "evaluate_more_seeded.json")
-    second = over_250(final_seeded[key]["mean"], more_seeded[key]["mean"])
-    expert_second = over_250(final_seeded["expert"]["mean"], more_seeded["expert"]["mean"])
-    if args.later_sets or args.third:  # 250 more, every episode seeded from 500000
-        third_set = read(folder / "third_seeded.json")
-        third, expert_third = third_set[key]["mean"], third_set["expert"]["mean"]
+    second, expert_second = second_set(folder, key)
+    if args.later_sets or args.third:
+        third, expert_third = third_set(folder, key)
     if args.later_sets:  # the second and third sets, 500 episodes (the first cannot be read again for every seed)
         readings = {
             "second": (second, expert_second),
