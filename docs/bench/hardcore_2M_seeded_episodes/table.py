@@ -63,6 +63,11 @@ def over_250(final: float, more: float) -> float:
     return (50 * final + 200 * more) / 250
 
 
+def t_half(values: np.ndarray) -> float:
+    """Half the width of the 95% t interval of the mean of ``values`` (one per seed)."""
+    return T95[len(values) - 1] * values.std(ddof=1) / np.sqrt(len(values))
+
+
 def second_set(folder: Path, key: str) -> tuple[float, float]:
     """The model's and the expert's means over the second set (50 at eval seed 100000 + 200 at 300000)."""
     final_seeded, more_seeded = read(folder / "final_seeded.json"), read(folder / "evaluate_more_seeded.json")
@@ -84,7 +89,7 @@ def later_share(folder: Path, key: str) -> float:
     return (second + third) / (expert_second + expert_third)
 
 
-rows, shares = [], {}
+rows, shares, differences = [], {}, []
 for seed, name in FOLDERS.items():
     folder, key = BENCH / name, f"ppo_expert_seed{seed}"
     second, expert_second = second_set(folder, key)
@@ -110,7 +115,7 @@ for seed, name in FOLDERS.items():
     cells = [f"{value:.1f} ({100 * value / expert:.1f}%)" for value, expert in readings.values()]
     if args.target_kl:  # against the entry's same seed, same 500 episodes
         difference = shares["second and third"][-1] - later_share(BENCH / ENTRY[seed], key)
-        shares.setdefault("difference", []).append(difference)
+        differences.append(difference)
         cells.append(f"{100 * difference:+.1f}")
     rows.append(f"| {seed} | {' | '.join(cells)} |")
 
@@ -131,14 +136,14 @@ print("\n".join(rows))
 cells = []
 for label in readings:
     share = np.array(shares[label])
-    half = T95[len(share) - 1] * share.std(ddof=1) / np.sqrt(len(share))
+    half = t_half(share)
     cells.append(
         f"{int((share >= 1.0).sum())} of {len(share)}, mean {100 * share.mean():.1f}% "
         f"(95% t interval {100 * (share.mean() - half):.0f}-{100 * (share.mean() + half):.0f}%)"
     )
 if args.target_kl:
-    difference = np.array(shares["difference"])
-    half = T95[len(difference) - 1] * difference.std(ddof=1) / np.sqrt(len(difference))
+    difference = np.array(differences)
+    half = t_half(difference)
     low, high = 100 * (difference.mean() - half), 100 * (difference.mean() + half)
     cells.append(f"{100 * difference.mean():+.1f} (95% t interval {low:+.1f} to {high:+.1f})")
 print(f"| at or above the expert; mean share | {' | '.join(cells)} |")
