@@ -7,7 +7,9 @@ Run from the repository root with SB3_AGGREVATED_EXPERTS set: python docs/bench/
 ``--params KEY=VALUE ...`` (entry overrides as in compare.py) only shapes the model built before the load;
 ``--episodes 50 --eval-seed 100000 --name final_new_env.json`` reads compare.py's final evaluation again, on a new
 env, exactly repeatable; ``--expert-from FOLDER/evaluate_more.json`` reuses an earlier reading of the expert on the
-same episodes instead of rerunning it, which is deterministic; ``--algo ppo --conf FILE`` reads PPO models saved by
+same episodes instead of rerunning it, which is deterministic (only a reading marked as made on the same episodes:
+every episode seeded, ``EPISODE_SEEDS``; a reading from before commit 1b418ec, which seeded the first episode
+only, is refused); ``--algo ppo --conf FILE`` reads PPO models saved by
 compare.py's ``--save-models`` from runs made with that hyperparameter file, as
 ``docs/bench/hardcore_expert_ppo_finetune/`` does.)
 """
@@ -37,10 +39,22 @@ HERE = Path(args.runs)
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent.parent / "benchmarks"))
 from compare import build, evaluate, evaluate_expert, load_entry, resume_from  # noqa: E402
 
+# How the episodes are chosen (compare.py's make_eval_env): episode i of a reading starts from seed eval_seed + i.
+# Readings written before commit 1b418ec seeded the first episode only (the same eval seed, other episodes) and carry
+# no such mark, so their expert value is not reused for a reading made now.
+EPISODE_SEEDS = "eval_seed + i"
+
 ENV, EPISODES, SEED = args.env, args.episodes, args.eval_seed
 entry = load_entry(args.conf, ENV, args.params)
 if args.expert_from:  # the expert's deterministic reading of the same episodes, from an earlier run
     earlier = json.loads(Path(args.expert_from).read_text())
+    if earlier.get("episode_seeds") != EPISODE_SEEDS:
+        sys.exit(
+            f"--expert-from {args.expert_from}: not marked as read on episodes seeded one by one (episode_seeds "
+            f"{earlier.get('episode_seeds')!r}, not {EPISODE_SEEDS!r}): a reading from before commit 1b418ec seeded "
+            "only the first episode, so its expert played other episodes than the models will now; leave "
+            "--expert-from out to evaluate the expert again."
+        )
     if (earlier["episodes"], earlier["eval_seed"]) != (EPISODES, SEED):
         sys.exit(
             f"--expert-from {args.expert_from}: read on {earlier['episodes']} episodes at eval seed "
@@ -49,7 +63,7 @@ if args.expert_from:  # the expert's deterministic reading of the same episodes,
     expert = earlier["expert"]
 else:
     expert = evaluate_expert(ENV, entry, EPISODES, SEED)
-results = {"episodes": EPISODES, "eval_seed": SEED, "expert": expert}
+results = {"episodes": EPISODES, "eval_seed": SEED, "episode_seeds": EPISODE_SEEDS, "expert": expert}
 print("expert", results["expert"], flush=True)
 for seed in args.seeds:
     model, eval_env = build(args.algo, ENV, entry, seed, SEED)
