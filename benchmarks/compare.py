@@ -123,6 +123,12 @@ def build(algo: str, env_id: str, entry: dict[str, Any], seed: int, eval_seed: i
     return model, partial(make_eval_env, env_id, bool(entry.get("normalize")), eval_seed + seed)
 
 
+# How make_eval_env chooses the episodes, recorded with readings that others may reuse (evaluate_more.py's
+# --expert-from): episode i starts from seed eval_seed + i (EpisodeSeeds, since commit 1b418ec; before it only the
+# first episode was seeded, the same eval seed giving other episodes). Change it with make_eval_env.
+EPISODE_SEEDS = "eval_seed + i"
+
+
 def make_eval_env(env_id: str, normalize: bool, seed: int):
     """A new evaluation env (frozen VecNormalize where the entry normalises; ``evaluate`` syncs its statistics)."""
     from stable_baselines3.common.env_util import make_vec_env

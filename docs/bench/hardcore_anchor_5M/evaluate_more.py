@@ -8,7 +8,7 @@ Run from the repository root with SB3_AGGREVATED_EXPERTS set: python docs/bench/
 ``--episodes 50 --eval-seed 100000 --name final_new_env.json`` reads compare.py's final evaluation again, on a new
 env, exactly repeatable; ``--expert-from FOLDER/evaluate_more.json`` reuses an earlier reading of the expert on the
 same episodes instead of rerunning it, which is deterministic (only a reading marked as made on the same episodes:
-every episode seeded, ``EPISODE_SEEDS``; a reading from before commit 1b418ec, which seeded the first episode
+every episode seeded, compare.py's ``EPISODE_SEEDS``; a reading from before commit 1b418ec, which seeded the first episode
 only, is refused); ``--algo ppo --conf FILE`` reads PPO models saved by
 compare.py's ``--save-models`` from runs made with that hyperparameter file, as
 ``docs/bench/hardcore_expert_ppo_finetune/`` does.)
@@ -37,12 +37,7 @@ parser.add_argument(
 args = parser.parse_args()
 HERE = Path(args.runs)
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent.parent / "benchmarks"))
-from compare import build, evaluate, evaluate_expert, load_entry, resume_from  # noqa: E402
-
-# How the episodes are chosen (compare.py's make_eval_env): episode i of a reading starts from seed eval_seed + i.
-# Readings written before commit 1b418ec seeded the first episode only (the same eval seed, other episodes) and carry
-# no such mark, so their expert value is not reused for a reading made now.
-EPISODE_SEEDS = "eval_seed + i"
+from compare import EPISODE_SEEDS, build, evaluate, evaluate_expert, load_entry, resume_from  # noqa: E402
 
 ENV, EPISODES, SEED = args.env, args.episodes, args.eval_seed
 entry = load_entry(args.conf, ENV, args.params)
